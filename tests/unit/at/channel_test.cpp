@@ -13,6 +13,8 @@
 namespace modem::at {
 namespace {
 
+using namespace std::string_literals;
+
 using test_support::ChannelHarness;
 using test_support::command;
 using test_support::for_every_chunk_size;
@@ -120,7 +122,7 @@ TEST(Channel, LinesOfNoOneAreCountedNotTakenAsAnswers) {
   });
 }
 
-const std::string kNastyPayload = std::string("{\"a\":\"x,y\"}\r\nOK\r\n\"\x00\x1a\xff\x80>", 25);
+const std::string kNastyPayload = "{\"a\":\"x,y\"}\r\nOK\r\n\"\x00\x1a\xff\x80>"s;
 
 Command publish(int msgid, const std::string& payload) {
   Command c;
@@ -133,7 +135,7 @@ Command publish(int msgid, const std::string& payload) {
 }
 
 TEST(Channel, PayloadGoesOutByteExactAfterThePrompt) {
-  ASSERT_EQ(kNastyPayload.size(), 25u);
+  ASSERT_EQ(kNastyPayload.size(), 23u);
   for_every_chunk_size([](ChannelHarness& h) {
     const Command c = publish(1, kNastyPayload);
     h.peer.on(c.text + "\r", "\r\n> ").on(kNastyPayload, "\r\nOK\r\n\r\n+QMTPUBEX: 0,1,0\r\n");
@@ -236,7 +238,7 @@ TEST(Channel, PipelinedPublishesEachGetTheirOwnCompletion) {
 
 TEST(Channel, GarbageOnTheLineIsCountedAndTheNextAnswerStillParses) {
   for_every_chunk_size([](ChannelHarness& h) {
-    h.peer.on("AT\r", std::string("\x13\xfe\x00\x7f noise\r\n\r\nOK\r\n", 18));
+    h.peer.on("AT\r", "\x13\xfe\x00\x7f noise\r\n\r\nOK\r\n"s);
     auto result = h.submit(command("AT"));
     h.pump();
     ASSERT_TRUE(result->has_value());
@@ -284,8 +286,8 @@ TEST(Channel, RawBlockAfterALineGoesToItsReader) {
     std::string data;
     h.channel.urcs().add("+QIRD:",
                          [&](std::string_view) { h.channel.read_raw(6, [&](std::string d) { data = d; }); });
-    h.module_says(std::string("\r\n+QIRD: 6\r\n\x00\r\nOK\xff\r\n", 19));
-    EXPECT_EQ(data, std::string("\x00\r\nOK\xff", 6));
+    h.module_says("\r\n+QIRD: 6\r\n\x00\r\nOK\xff\r\n"s);
+    EXPECT_EQ(data, "\x00\r\nOK\xff"s);
     EXPECT_TRUE(h.unsolicited.empty());
   });
 }

@@ -10,6 +10,8 @@
 namespace modem::at {
 namespace {
 
+using namespace std::string_literals;
+
 using Kind = Frame::Kind;
 
 struct Expected {
@@ -55,6 +57,9 @@ struct LineCase {
   std::string input;
   std::vector<std::string> lines;
 };
+void PrintTo(const LineCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class FramerLines : public ::testing::TestWithParam<LineCase> {};
 
@@ -84,9 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                       LineCase{"quotes_commas_kept",
                                "+QMTRECV: 0,0,\"t\",\"{\"a\":1,\"b\":2}\"\r\n",
                                {"+QMTRECV: 0,0,\"t\",\"{\"a\":1,\"b\":2}\""}},
-                      LineCase{"binary_bytes_kept",
-                               std::string("\r\nA\x00\xff\x80Z\r\n", 9),
-                               {std::string("A\x00\xff\x80Z", 5)}},
+                      LineCase{"binary_bytes_kept", "\r\nA\x00\xff\x80Z\r\n"s, {"A\x00\xff\x80Z"s}},
                       LineCase{"no_terminator_yet", "\r\nOK\r\n+QMTSTAT: 0,", {"OK"}}),
     [](const auto& info) { return info.param.name; });
 

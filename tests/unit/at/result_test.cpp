@@ -14,6 +14,10 @@ struct FinalCase {
   int error_code;
 };
 
+void PrintTo(const FinalCase& c, std::ostream* os) {
+  *os << '"' << c.line << '"';
+}
+
 class ClassifyFinal : public ::testing::TestWithParam<FinalCase> {};
 
 TEST_P(ClassifyFinal, RecognisesV250And27007Finals) {

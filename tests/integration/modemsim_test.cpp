@@ -1,0 +1,389 @@
+// modemsim end to end: a real mosquitto on a free loopback port, the real modemsim binary on a
+// pseudo-terminal, and the test typing at it as a person with picocom would. Every response is
+// compared byte for byte with what the application notes and field notes document.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/modemsim_process.hpp"
+#include "support/mosquitto_broker.hpp"
+#include "support/mqtt_test_client.hpp"
+
+namespace {
+
+using namespace std::string_literals;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using test_support::AtTerminal;
+using test_support::ModemsimProcess;
+using test_support::MosquittoBroker;
+using test_support::MqttTestClient;
+
+const std::string kOk = "\r\nOK\r\n";
+const std::string kError = "\r\nERROR\r\n";
+
+std::string info(std::initializer_list<std::string> lines) {
+  std::string out;
+  for (const auto& l : lines)
+    out += "\r\n" + l + "\r\n";
+  return out;
+}
+
+class Modemsim : public ::testing::Test {
+ protected:
+  void start(std::vector<std::string> args = {}, test_support::BrokerOptions broker_options = {}) {
+    term.reset();
+    sim.reset();
+    broker.emplace(MosquittoBroker::start(std::move(broker_options)));
+    sim.emplace(ModemsimProcess::start({broker->port(), std::move(args)}));
+    term.emplace(sim->link());
+    // Echo is on after boot, as on real modules: "ATE0\r" comes back before the OK.
+    ASSERT_EQ(term->exchange("ATE0\r", kOk), "ATE0\r" + kOk);
+  }
+  void SetUp() override { start(); }
+
+  // Sends a command line and returns the module's answer up to its final result or prompt.
+  std::string answer(const std::string& line) {
+    term->write(line + "\r");
+    return term->read_until([](const std::string& out) {
+      return out.ends_with(kOk) || out.ends_with(kError) || out.ends_with("\r\n> ") ||
+             (out.find("+CME ERROR:") != std::string::npos && out.ends_with("\r\n"));
+    });
+  }
+  void expect(const std::string& line, const std::string& response) {
+    EXPECT_EQ(answer(line), response) << line;
+  }
+  // A URC that follows: "\r\n<urc>\r\n".
+  void expect_urc(const std::string& urc) {
+    EXPECT_EQ(term->read_until(urc + "\r\n"), "\r\n" + urc + "\r\n");
+  }
+
+  void open_and_connect(const std::string& client_id = "sim-test") {
+    expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
+    expect("AT+QIACT=1", kOk);
+    expect("AT+QMTOPEN=0,\"broker.example.com\",1883", kOk);
+    expect_urc("+QMTOPEN: 0,0");
+    expect("AT+QMTCONN=0,\"" + client_id + "\"", kOk);
+    expect_urc("+QMTCONN: 0,0,0");
+  }
+
+  std::optional<MosquittoBroker> broker;
+  std::optional<ModemsimProcess> sim;
+  std::optional<AtTerminal> term;
+};
+
+TEST_F(Modemsim, IdentityNetworkAndSimCommandsAnswerAsDocumented) {
+  expect("AT", kOk);
+  expect("ATI", info({"Quectel", "EC200U", "Revision: EC200UCNAAR02A05M08"}) + kOk);
+  expect("AT+CGMM", info({"EC200U"}) + kOk);
+  expect("AT+CGMR", info({"EC200UCNAAR02A05M08"}) + kOk);
+  expect("AT+GSN", info({"866123456789012"}) + kOk);
+  expect("AT+CGSN", info({"866123456789012"}) + kOk);
+  expect("AT+CIMI", info({"001010123456789"}) + kOk);
+  expect("AT+QCCID", info({"+QCCID: 89860012345678901234"}) + kOk);
+  expect("AT+CMEE=1", kOk);
+  expect("AT+CMEE?", info({"+CMEE: 1"}) + kOk);
+  expect("AT+CPIN?", info({"+CPIN: READY"}) + kOk);
+  expect("AT+CSQ", info({"+CSQ: 24,99"}) + kOk);
+  expect("AT+CREG?", info({"+CREG: 0,1"}) + kOk);
+  expect("AT+CGREG?", info({"+CGREG: 0,1"}) + kOk);
+  expect("AT+CEREG?", info({"+CEREG: 0,1"}) + kOk);
+  expect("AT+COPS?", info({"+COPS: 0,0,\"modemsim\",7"}) + kOk);
+  expect("AT+CFUN?", info({"+CFUN: 1"}) + kOk);
+  expect("AT+QNOSUCH", kError);  // unknown commands answer ERROR, as a module does
+}
+
+TEST_F(Modemsim, SimFaultsGiveTheDocumentedErrors) {
+  EXPECT_EQ(sim->control("sim absent"), "ok");
+  expect("AT+CPIN?", "\r\n+CME ERROR: 10\r\n");
+  expect("AT+CIMI", "\r\n+CME ERROR: 10\r\n");
+  EXPECT_EQ(sim->control("sim pin"), "ok");
+  expect("AT+CPIN?", info({"+CPIN: SIM PIN"}) + kOk);
+  expect("AT+CREG?", info({"+CREG: 0,0"}) + kOk);  // locked SIM: not registered, not searching
+}
+
+TEST_F(Modemsim, PdpContextActivationFollowsTheFieldNotes) {
+  expect("AT+QMTOPEN=0,\"broker\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,3");  // no active PDP context
+  expect("AT+QICSGP=1,1,\"internet\",\"user\",\"pw\",1", kOk);
+  expect("AT+QICSGP=1", info({"+QICSGP: 1,\"internet\",\"user\",\"pw\",1"}) + kOk);
+  expect("AT+QIACT=1", kOk);
+  expect("AT+QIACT=1", kError);  // field-notes.md 1.1: already active answers a bare ERROR
+  expect("AT+QIACT?", info({"+QIACT: 1,1,1,\"10.64.1.2\""}) + kOk);
+  expect("AT+QIDEACT=1", kOk);
+  expect("AT+QIACT?", kOk);
+}
+
+TEST_F(Modemsim, QmtcfgWritesReadBackAndAreRefusedWhileOpen) {
+  expect("AT+QMTCFG=\"version\",0,4", kOk);
+  expect("AT+QMTCFG=\"version\",0", info({"+QMTCFG: \"version\",4"}) + kOk);
+  expect("AT+QMTCFG=\"pdpcid\",0,1", kOk);
+  expect("AT+QMTCFG=\"keepalive\",0,60", kOk);
+  expect("AT+QMTCFG=\"keepalive\",0", info({"+QMTCFG: \"keepalive\",60"}) + kOk);
+  expect("AT+QMTCFG=\"session\",0,0", kOk);
+  expect("AT+QMTCFG=\"session\",0", info({"+QMTCFG: \"session\",0"}) + kOk);
+  expect("AT+QMTCFG=\"timeout\",0,10,2,1", kOk);
+  expect("AT+QMTCFG=\"timeout\",0", info({"+QMTCFG: \"timeout\",10,2,1"}) + kOk);
+  expect("AT+QMTCFG=\"will\",0,1,1,1,\"dev/state\",\"offline\"", kOk);
+  expect("AT+QMTCFG=\"will\",0", info({"+QMTCFG: \"will\",1,1,1,\"dev/state\",\"offline\""}) + kOk);
+  expect("AT+QMTCFG=\"recv/mode\",0,0,1", kOk);
+  expect("AT+QMTCFG=\"recv/mode\",0", info({"+QMTCFG: \"recv/mode\",0,1"}) + kOk);
+  expect("AT+QMTCFG=\"ssl\",0,0", kOk);
+  expect("AT+QMTCFG=\"qmtping\",0,10", kOk);
+  expect("AT+QMTCFG=\"keepalive\",0,5000", "\r\n+CME ERROR: 50\r\n");
+  expect("AT+QMTCFG=\"will\",0,1", "\r\n+CME ERROR: 50\r\n");  // will needs qos, retain, topic, message
+  open_and_connect();
+  expect("AT+QMTCFG=\"keepalive\",0,30", kError);  // "If MQTT connection is established: ERROR"
+}
+
+TEST_F(Modemsim, OpenConnectStatesAndTheOccupiedIdentifier) {
+  open_and_connect();
+  expect("AT+QMTOPEN?", info({"+QMTOPEN: 0,\"broker.example.com\",1883"}) + kOk);
+  expect("AT+QMTCONN?", info({"+QMTCONN: 0,3"}) + kOk);
+  expect("AT+QMTOPEN=0,\"broker.example.com\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,2");  // MQTT identifier is occupied
+  expect("AT+QMTDISC=0", kOk);
+  expect_urc("+QMTDISC: 0,0");
+  expect("AT+QMTCONN?", kOk);
+  expect("AT+QMTCLOSE=0", kError);  // nothing open any more
+}
+
+TEST_F(Modemsim, PublishedPayloadArrivesByteExactAtEveryQos) {
+  MqttTestClient subscriber;
+  subscriber.connect(broker->port(), "observer");
+  subscriber.subscribe("dev/+/data", 2);
+  open_and_connect();
+  // Quotes, commas, CR, LF, NUL, Ctrl-Z, bytes >= 0x80, a fake final result and a fake prompt.
+  const std::string payload = "{\"a\":\"x,y\"}\r\nOK\r\n\x00\x1a\xff\x80> end"s;
+  ASSERT_EQ(payload.size(), 26u);
+  for (int qos = 0; qos <= 2; ++qos) {
+    const int msgid = qos == 0 ? 0 : 10 + qos;
+    const std::string topic = "dev/" + std::to_string(qos) + "/data";
+    expect("AT+QMTPUBEX=0," + std::to_string(msgid) + "," + std::to_string(qos) + ",0,\"" + topic + "\"," +
+               std::to_string(payload.size()),
+           "\r\n> ");
+    EXPECT_EQ(term->exchange(payload, "\r\n+QMTPUBEX: 0," + std::to_string(msgid) + ",0\r\n"),
+              kOk + "\r\n+QMTPUBEX: 0," + std::to_string(msgid) + ",0\r\n");
+  }
+  const auto got = subscriber.wait_for_messages(3, seconds(10));
+  ASSERT_EQ(got.size(), 3u);
+  for (const auto& m : got)
+    EXPECT_EQ(m.payload, payload) << m.topic;
+  expect("AT+QMTPUBEX=0,1,1,0,\"dev/x/data\",1501", kError);  // over the 1500-byte limit: no prompt
+}
+
+TEST_F(Modemsim, QmtpubInlineAndCtrlZForms) {
+  MqttTestClient subscriber;
+  subscriber.connect(broker->port(), "observer");
+  subscriber.subscribe("t/#", 1);
+  open_and_connect();
+  expect("AT+QMTPUB=0,1,1,0,\"t/inline\",\"123\"", kOk);
+  expect_urc("+QMTPUB: 0,1,0");
+  expect("AT+QMTPUB=0,2,1,0,\"t/ctrlz\"", "\r\n> ");
+  EXPECT_EQ(term->exchange("hello\x1a", "+QMTPUB: 0,2,0\r\n"), kOk + "\r\n+QMTPUB: 0,2,0\r\n");
+  const auto got = subscriber.wait_for_messages(2, seconds(10));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].payload, "123");
+  EXPECT_EQ(got[1].payload, "hello");
+}
+
+struct RecvMode {
+  int mode;
+  int with_length;
+};
+void PrintTo(const RecvMode& m, std::ostream* os) {
+  *os << "recv/mode " << m.mode << "," << m.with_length;
+}
+
+class ModemsimRecv : public Modemsim, public ::testing::WithParamInterface<RecvMode> {};
+
+TEST_P(ModemsimRecv, BrokerPublishComesOutAsTheDocumentedQmtrecv) {
+  const auto [mode, with_length] = GetParam();
+  expect("AT+QMTCFG=\"recv/mode\",0," + std::to_string(mode) + "," + std::to_string(with_length), kOk);
+  open_and_connect();
+  expect("AT+QMTSUB=0,1,\"cmd/#\",1", kOk);
+  expect_urc("+QMTSUB: 0,1,0,1");
+  MqttTestClient publisher;
+  publisher.connect(broker->port(), "cloud");
+  const std::string payload = "{\"relay\":1,\"note\":\"a, b\"}\r\nline2";
+  publisher.publish("cmd/relay", payload, 1);
+  const std::string length = with_length ? std::to_string(payload.size()) + "," : "";
+  if (mode == 0) {
+    // field-notes.md 2.1: the payload raw inside the quotes, CR LF and all; msgid 1 (QoS 1).
+    const std::string urc = "+QMTRECV: 0,1,\"cmd/relay\"," + length + "\"" + payload + "\"";
+    EXPECT_EQ(term->read_until(urc + "\r\n"), "\r\n" + urc + "\r\n");
+  } else {
+    expect_urc("+QMTRECV: 0,0");  // buffered in slot 0
+    expect("AT+QMTRECV?", info({"+QMTRECV: 0,1,0,0,0,0"}) + kOk);
+    expect("AT+QMTRECV=0,0", "\r\n+QMTRECV: 0,1,\"cmd/relay\"," + length + "\"" + payload + "\"\r\n" + kOk);
+    expect("AT+QMTRECV?", info({"+QMTRECV: 0,0,0,0,0,0"}) + kOk);
+    expect("AT+QMTRECV=0", kOk);  // nothing buffered
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryForm, ModemsimRecv,
+                         ::testing::Values(RecvMode{0, 0}, RecvMode{0, 1}, RecvMode{1, 0}, RecvMode{1, 1}),
+                         [](const auto& info) {
+                           return "mode" + std::to_string(info.param.mode) + "_length" +
+                                  std::to_string(info.param.with_length);
+                         });
+
+TEST_F(Modemsim, UnsubscribeStopsDelivery) {
+  open_and_connect();
+  expect("AT+QMTSUB=0,5,\"a/b\",0,\"c/d\",1", kOk);
+  expect_urc("+QMTSUB: 0,5,0,0,1");
+  expect("AT+QMTUNS=0,6,\"a/b\"", kOk);
+  expect_urc("+QMTUNS: 0,6,0");
+}
+
+TEST_F(Modemsim, InFlightWindowOfFiveThenError) {
+  open_and_connect();
+  ASSERT_EQ(sim->control("network down"), "ok");  // no PUBACK can come back
+  for (int id = 1; id <= 5; ++id) {
+    expect("AT+QMTPUBEX=0," + std::to_string(id) + ",1,0,\"w\",1", "\r\n> ");
+    EXPECT_EQ(term->exchange("x", kOk), kOk);
+  }
+  expect("AT+QMTPUBEX=0,6,1,0,\"w\",1", kError);  // a 6th QoS 1 publish exceeds the window
+  ASSERT_EQ(sim->control("network up"), "ok");
+  std::string urcs = term->read_until("+QMTPUBEX: 0,5,0\r\n");
+  for (int id = 1; id <= 5; ++id) {
+    EXPECT_NE(urcs.find("+QMTPUBEX: 0," + std::to_string(id) + ",0\r\n"), std::string::npos) << urcs;
+  }
+  EXPECT_NE(sim->control("stats").find("\"max_in_flight\":5"), std::string::npos);
+}
+
+TEST_F(Modemsim, UnacknowledgedPublishIsReportedRetransmittedThenFailed) {
+  expect("AT+QMTCFG=\"timeout\",0,1,2,1", kOk);  // 1 s packet timeout, 2 retries, notices on
+  open_and_connect();
+  ASSERT_EQ(sim->control("network down"), "ok");
+  expect("AT+QMTPUBEX=0,7,1,0,\"r\",1", "\r\n> ");
+  EXPECT_EQ(term->exchange("x", kOk), kOk);
+  expect_urc("+QMTPUBEX: 0,7,1,1");
+  expect_urc("+QMTPUBEX: 0,7,1,2");
+  expect_urc("+QMTPUBEX: 0,7,2");
+}
+
+TEST_F(Modemsim, ConnackRefusalCodesForBadCredentials) {
+  start({}, test_support::BrokerOptions{{{"gateway", "right-password"}}});
+  expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
+  expect("AT+QIACT=1", kOk);
+  expect("AT+QMTOPEN=0,\"b\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,0");
+  expect("AT+QMTCONN=0,\"dev\",\"gateway\",\"wrong\"", kOk);
+  const std::string urc =
+      term->read_until([](const std::string& out) { return out.size() > 2 && out.ends_with("\r\n"); });
+  EXPECT_TRUE(urc == "\r\n+QMTCONN: 0,0,4\r\n" || urc == "\r\n+QMTCONN: 0,0,5\r\n") << urc;
+}
+
+TEST_F(Modemsim, QmtstatFaultDropsTheSession) {
+  open_and_connect();
+  EXPECT_EQ(sim->control("qmtstat 0 1"), "ok");
+  expect_urc("+QMTSTAT: 0,1");
+  expect("AT+QMTCONN?", kOk);
+  EXPECT_EQ(sim->control("qmtstat 3 1"), "err client 3 is not open");
+}
+
+TEST_F(Modemsim, PdpDeactivationDropsSessionsUntilReactivated) {
+  open_and_connect();
+  EXPECT_EQ(sim->control("pdp-deact 1"), "ok");
+  expect_urc("+QIURC: \"pdpdeact\",1");
+  expect_urc("+QMTSTAT: 0,1");
+  expect("AT+QMTOPEN=0,\"b\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,3");
+  expect("AT+QIACT=1", kOk);
+  expect("AT+QMTOPEN=0,\"b\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,0");
+}
+
+TEST_F(Modemsim, RebootLosesEverythingAndSendsTheBootUrcs) {
+  open_and_connect();
+  EXPECT_EQ(sim->control("reboot"), "ok");
+  const std::string boot =
+      info({"RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE"});
+  EXPECT_EQ(term->read_until("+QIND: PB DONE\r\n"), boot);
+  EXPECT_EQ(term->exchange("AT\r", kOk), "AT\r" + kOk);  // echo is back on after boot
+  expect("ATE0", "ATE0\r" + kOk);
+  expect("AT+QIACT?", kOk);  // no context survives
+  expect("AT+QMTCONN?", kOk);
+}
+
+TEST_F(Modemsim, CfunResetAnswersOkThenReboots) {
+  EXPECT_EQ(
+      term->exchange("AT+CFUN=1,1\r", "+QIND: PB DONE\r\n"),
+      kOk + info({"RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE"}));
+}
+
+TEST_F(Modemsim, NetworkDownLosesRegistrationAndPdpActivation) {
+  expect("AT+CEREG=1", kOk);
+  expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
+  EXPECT_EQ(sim->control("network down"), "ok");
+  expect_urc("+CEREG: 2");
+  expect("AT+QIACT=1", kError);
+  expect("AT+CSQ", info({"+CSQ: 99,99"}) + kOk);
+  EXPECT_EQ(sim->control("network up"), "ok");
+  expect_urc("+CEREG: 1");
+  expect("AT+QIACT=1", kOk);
+}
+
+TEST_F(Modemsim, MutedModuleAnswersNothingThenRecovers) {
+  EXPECT_EQ(sim->control("mute 300"), "ok");
+  term->write("AT+CGMM\r");  // dropped: a stuck module answers nothing
+  // Wait for the module to answer again, by asking until it does (bounded).
+  std::string answered;
+  for (int attempt = 0; attempt < 100 && answered.find(kOk) == std::string::npos; ++attempt) {
+    answered = term->exchange("AT+CGMR\r", kOk, milliseconds(100));
+  }
+  EXPECT_NE(answered.find("EC200UCNAAR02A05M08"), std::string::npos);
+  EXPECT_EQ(answered.find("\r\nEC200U\r\n"), std::string::npos)
+      << "the command sent while muted was answered";
+}
+
+TEST_F(Modemsim, GarbageAndSplitDeliveryOnTheLine) {
+  EXPECT_EQ(sim->control("garbage 64"), "ok");
+  EXPECT_EQ(sim->control("split 1"), "ok");
+  const std::string out = term->exchange("ATI\r", kOk);
+  const std::string expected = info({"Quectel", "EC200U", "Revision: EC200UCNAAR02A05M08"}) + kOk;
+  ASSERT_GE(out.size(), 64 + expected.size());
+  EXPECT_TRUE(out.ends_with(expected));
+}
+
+TEST_F(Modemsim, BrokerGoingAwayIsReportedAsClosedByPeer) {
+  open_and_connect();
+  broker->stop();
+  expect_urc("+QMTSTAT: 0,1");
+}
+
+TEST_F(Modemsim, StatsCountCommandsMessagesAndSessions) {
+  open_and_connect();
+  expect("AT+QMTPUBEX=0,1,1,0,\"s\",2", "\r\n> ");
+  EXPECT_EQ(term->exchange("hi", "+QMTPUBEX: 0,1,0\r\n"), kOk + "\r\n+QMTPUBEX: 0,1,0\r\n");
+  const std::string stats = sim->control("stats");
+  EXPECT_NE(stats.find("\"AT+QMTPUBEX\":1"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"AT+QMTCONN\":1"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"messages_up\":1"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"sessions\":1"), std::string::npos) << stats;
+  EXPECT_EQ(sim->control("bogus"), sim->control("bogus"));
+  EXPECT_TRUE(sim->control("bogus").starts_with("err unknown command"));
+}
+
+TEST_F(Modemsim, TimingModelKeepsEveryAnswerIntact) {
+  term.reset();
+  sim.reset();
+  sim.emplace(
+      ModemsimProcess::start({broker->port(), {"--baud", "9600", "--latency-ms", "20", "--rtt-ms", "50"}}));
+  term.emplace(sim->link());
+  // At 9600 baud the boot URCs may still be on the wire when the port is opened, as with a real
+  // module: what comes before the answer to ATE0 is their tail.
+  EXPECT_TRUE(term->exchange("ATE0\r", kOk).ends_with("ATE0\r" + kOk));
+  open_and_connect();
+  expect("AT+QMTPUBEX=0,1,1,0,\"paced\",3", "\r\n> ");
+  EXPECT_EQ(term->exchange("abc", "+QMTPUBEX: 0,1,0\r\n"), kOk + "\r\n+QMTPUBEX: 0,1,0\r\n");
+}
+
+TEST_F(Modemsim, StopsCleanlyAndRemovesItsLink) {
+  EXPECT_TRUE(sim->stop());
+}
+
+}  // namespace

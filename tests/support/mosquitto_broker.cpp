@@ -1,0 +1,304 @@
+#include "mosquitto_broker.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace test_support {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Hang guards, not timing assertions: a loaded CI machine may take a while to start a process.
+constexpr auto kStartLimit = std::chrono::seconds(20);
+constexpr auto kStopLimit = std::chrono::seconds(10);
+
+[[noreturn]] void throw_errno(const std::string& what, int err) {
+  throw std::runtime_error(what + ": " + std::system_category().message(err));
+}
+
+int remaining_ms(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+  return left > 0 ? static_cast<int>(left) : 0;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// The program from PATH, else from the directory Debian installs it in (/usr/sbin is not on a
+// normal user's PATH).
+std::string find_program(const std::string& name, const std::string& fallback_dir) {
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream dirs(path);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+      if (dir.empty()) continue;
+      const fs::path candidate = fs::path(dir) / name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    }
+  }
+  const fs::path candidate = fs::path(fallback_dir) / name;
+  if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  throw std::runtime_error(name + " not found on PATH nor in " + fallback_dir +
+                           " (Debian package: mosquitto; scripts/setup installs it)");
+}
+
+// Starts `argv` with stdin from /dev/null, stdout and stderr to `output`, and no other fd: a broker
+// that inherited a client socket of the test would keep that connection alive after the test
+// closed it, and the broker would never see the close. The child dies with the test process, so a
+// test that crashes leaves no broker behind. Between fork and exec only async-signal-safe calls.
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& output) {
+  std::vector<char*> args;
+  for (const std::string& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const std::string output_path = output.string();
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork", errno);
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the test died before prctl took effect
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(127);
+    ::close_range(3, ~0U, 0);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits for `pid` to exit, at most until `deadline`; returns its wait status, or nullopt if it is
+// still running. Waits on a pidfd, so the wait ends the moment the process does.
+std::optional<int> wait_for_exit(pid_t pid, Clock::time_point deadline) {
+  // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link pidfd_open.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno == ECHILD)) {
+      if (pidfd >= 0) ::close(pidfd);
+      return status;
+    }
+    const int left = remaining_ms(deadline);
+    if (left == 0) break;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      ::poll(&p, 1, left);
+    } else {
+      ::poll(nullptr, 0, std::min(left, 10));  // no pidfd (old kernel): look again shortly
+    }
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  return std::nullopt;
+}
+
+void run(const std::vector<std::string>& argv, const fs::path& output) {
+  const pid_t pid = spawn(argv, output);
+  const auto status = wait_for_exit(pid, Clock::now() + kStopLimit);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    wait_for_exit(pid, Clock::now() + kStopLimit);
+    throw std::runtime_error(argv[0] + " did not finish");
+  }
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+    throw std::runtime_error(argv[0] + " failed: " + read_file(output));
+}
+
+std::string current_user() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return pw->pw_name;
+  throw std::runtime_error("no user name for uid " + std::to_string(::geteuid()));
+}
+
+// One non-blocking connect attempt to 127.0.0.1:port, waiting at most `limit_ms` for it.
+bool accepts_connections(int port, int limit_ms) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno("socket", errno);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) {
+    ok = true;
+  } else if (errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, limit_ms) == 1) {
+      int error = 0;
+      socklen_t length = sizeof error;
+      ok = ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
+    }
+  }
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno("socket", errno);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = 0;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw_errno("finding a free port", err);
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+MosquittoBroker MosquittoBroker::start(BrokerOptions options) {
+  std::string templ = (fs::temp_directory_path() / "cellmqtt-broker-XXXXXX").string();
+  if (::mkdtemp(templ.data()) == nullptr) throw_errno("mkdtemp", errno);
+  MosquittoBroker broker(templ, free_loopback_port());  // owns the directory from here on
+  const fs::path dir(broker.dir_);
+
+  std::ofstream config(dir / "mosquitto.conf");
+  config << "listener " << broker.port_ << " 127.0.0.1\n"
+         << "persistence false\n"
+         << "log_dest file " << (dir / "mosquitto.log").string() << "\n"
+         << "log_type all\n"
+         << "log_timestamp_format %H:%M:%S\n"
+         // As root, mosquitto 2 drops privileges to user "mosquitto", who could not write the
+         // log in this directory; running as ourselves keeps everything in the test's hands.
+         << "user " << current_user() << "\n";
+  if (options.users.empty()) {
+    config << "allow_anonymous true\n";
+  } else {
+    const fs::path passwords = dir / "passwd";
+    const std::string tool = find_program("mosquitto_passwd", "/usr/bin");
+    bool first = true;
+    for (const auto& [user, password] : options.users) {
+      std::vector<std::string> argv{tool};
+      if (first) argv.emplace_back("-c");  // creates the file
+      argv.insert(argv.end(), {"-b", passwords.string(), user, password});
+      run(argv, dir / "mosquitto_passwd.out");
+      first = false;
+    }
+    config << "allow_anonymous false\n"
+           << "password_file " << passwords.string() << "\n";
+  }
+  config.close();
+  if (!config) throw std::runtime_error("cannot write " + (dir / "mosquitto.conf").string());
+
+  broker.launch();
+  return broker;
+}
+
+MosquittoBroker::MosquittoBroker(std::string dir, int port) : dir_(std::move(dir)), port_(port) {}
+
+MosquittoBroker::MosquittoBroker(MosquittoBroker&& other) noexcept
+    : dir_(std::exchange(other.dir_, {})),
+      port_(std::exchange(other.port_, 0)),
+      pid_(std::exchange(other.pid_, -1)) {}
+
+MosquittoBroker& MosquittoBroker::operator=(MosquittoBroker&& other) noexcept {
+  if (this != &other) {
+    release();
+    dir_ = std::exchange(other.dir_, {});
+    port_ = std::exchange(other.port_, 0);
+    pid_ = std::exchange(other.pid_, -1);
+  }
+  return *this;
+}
+
+MosquittoBroker::~MosquittoBroker() {
+  release();
+}
+
+void MosquittoBroker::release() noexcept {
+  try {
+    stop();
+  } catch (const std::exception&) {
+    // Nothing more a destructor can do; the process is SIGKILLed by stop() before it throws.
+  }
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+    dir_.clear();
+  }
+}
+
+void MosquittoBroker::launch() {
+  const fs::path dir(dir_);
+  pid_ = spawn({find_program("mosquitto", "/usr/sbin"), "-c", (dir / "mosquitto.conf").string()},
+               dir / "mosquitto.out");
+  const auto deadline = Clock::now() + kStartLimit;
+  for (;;) {
+    if (accepts_connections(port_, std::min(remaining_ms(deadline), 500))) return;
+    // Not listening yet: see whether it died, waiting a little for that before the next attempt.
+    if (const auto status = wait_for_exit(pid_, Clock::now() + milliseconds(20))) {
+      pid_ = -1;
+      throw std::runtime_error("mosquitto exited (status " + std::to_string(*status) +
+                               ") before listening on port " + std::to_string(port_) + "\n" +
+                               read_file(dir / "mosquitto.out") + read_file(dir / "mosquitto.log"));
+    }
+    if (remaining_ms(deadline) == 0) {
+      stop();
+      throw std::runtime_error("mosquitto did not listen on port " + std::to_string(port_) + "\n" +
+                               read_file(dir / "mosquitto.out") + read_file(dir / "mosquitto.log"));
+    }
+  }
+}
+
+void MosquittoBroker::stop() {
+  if (pid_ <= 0) return;
+  const pid_t pid = std::exchange(pid_, -1);
+  ::kill(pid, SIGTERM);
+  if (wait_for_exit(pid, Clock::now() + kStopLimit)) return;
+  ::kill(pid, SIGKILL);
+  wait_for_exit(pid, Clock::now() + kStopLimit);
+  throw std::runtime_error("mosquitto ignored SIGTERM; killed");
+}
+
+void MosquittoBroker::restart() {
+  stop();
+  launch();
+}
+
+std::string MosquittoBroker::log() const {
+  return read_file(fs::path(dir_) / "mosquitto.log");
+}
+
+bool MosquittoBroker::wait_for_log(const std::string& text, std::chrono::milliseconds limit) const {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    if (log().find(text) != std::string::npos) return true;
+    if (remaining_ms(deadline) == 0) return false;
+    ::poll(nullptr, 0, 10);  // the broker writes its log line by line; look again shortly
+  }
+}
+
+}  // namespace test_support

@@ -1,0 +1,58 @@
+// A real `mosquitto` broker for a test: its own process, on a free loopback port, with its config,
+// password file and log in a fresh temporary directory that goes away with it. The end-to-end
+// assertions of DESIGN.md are made against a real broker, never a mock of one.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace test_support {
+
+struct BrokerOptions {
+  // User name -> password. Any user turns anonymous access off.
+  std::vector<std::pair<std::string, std::string>> users;
+};
+
+class MosquittoBroker {
+ public:
+  // Starts the broker and returns once its port accepts TCP connections. Throws
+  // std::runtime_error (with the broker's log) when it cannot be started.
+  static MosquittoBroker start(BrokerOptions options = {});
+
+  MosquittoBroker(MosquittoBroker&& other) noexcept;
+  MosquittoBroker& operator=(MosquittoBroker&& other) noexcept;
+  MosquittoBroker(const MosquittoBroker&) = delete;
+  MosquittoBroker& operator=(const MosquittoBroker&) = delete;
+  ~MosquittoBroker();  // stops the broker and removes its directory
+
+  int port() const { return port_; }
+  bool running() const { return pid_ > 0; }
+  // SIGTERM, then waits for the process to end: every client connection is closed by then.
+  void stop();
+  // Starts it again on the same port with the same configuration (stopping it first if needed).
+  void restart();
+
+  // The broker's own log (log_type all): connections, CONNACK codes, wills, disconnections.
+  std::string log() const;
+  // Waits (bounded by `limit`, a hang guard) until the log contains `text`; returns whether it did.
+  bool wait_for_log(const std::string& text,
+                    std::chrono::milliseconds limit = std::chrono::seconds(10)) const;
+
+ private:
+  MosquittoBroker(std::string dir, int port);
+  void launch();
+  void release() noexcept;  // stops the broker and removes the directory
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// A 127.0.0.1 port that nothing listened on a moment ago (bound to port 0, then released).
+int free_loopback_port();
+
+}  // namespace test_support

@@ -1,0 +1,66 @@
+// The test's own MQTT client, to check from the outside what reached the broker: subscribe,
+// publish, and collect what arrives byte-exact. libmosquitto pumped by mosquitto_loop() in this
+// (test) process; every wait is for a condition and ends at a generous hang guard.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct mosquitto;
+struct mosquitto_message;
+
+namespace test_support {
+
+struct ReceivedMessage {
+  std::string topic;
+  std::string payload;  // byte-exact
+  int qos;
+  bool retain;
+};
+
+class MqttTestClient {
+ public:
+  MqttTestClient();
+  ~MqttTestClient();
+  // libmosquitto holds a pointer to the client for its callbacks: it stays where it is.
+  MqttTestClient(const MqttTestClient&) = delete;
+  MqttTestClient& operator=(const MqttTestClient&) = delete;
+
+  // Connects to 127.0.0.1:port (clean session) and waits for the CONNACK. Throws
+  // std::runtime_error when the connection fails or the broker refuses it.
+  void connect(int port, const std::string& client_id, std::optional<std::string> username = std::nullopt,
+               std::optional<std::string> password = std::nullopt);
+  // Subscribes and waits for the SUBACK; returns the granted QoS (128: refused).
+  int subscribe(const std::string& topic, int qos);
+  // Publishes and returns once the broker acknowledged it (QoS 0: once it is written).
+  void publish(const std::string& topic, std::string_view payload, int qos, bool retain = false);
+  // Pumps until at least `n` messages arrived in all or `limit` passed; returns all that arrived.
+  std::vector<ReceivedMessage> wait_for_messages(std::size_t n, std::chrono::milliseconds limit);
+  const std::vector<ReceivedMessage>& messages() const { return messages_; }
+  void disconnect();
+
+ private:
+  static void on_connect(mosquitto* m, void* self, int rc);
+  static void on_disconnect(mosquitto* m, void* self, int rc);
+  static void on_publish(mosquitto* m, void* self, int mid);
+  static void on_subscribe(mosquitto* m, void* self, int mid, int count, const int* granted);
+  static void on_message(mosquitto* m, void* self, const mosquitto_message* message);
+
+  template <typename Done>
+  bool pump_until(Done done, std::chrono::milliseconds limit);
+
+  mosquitto* mosq_ = nullptr;
+  std::optional<int> connack_;
+  bool connected_ = false;
+  std::set<int> acked_;         // mids of publishes the broker acknowledged
+  std::map<int, int> subacks_;  // mid -> granted QoS
+  std::vector<ReceivedMessage> messages_;
+};
+
+}  // namespace test_support

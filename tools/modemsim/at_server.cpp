@@ -1,0 +1,189 @@
+#include "at_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "modem/log.hpp"
+
+namespace modemsim {
+
+namespace {
+constexpr char kCtrlZ = '\x1a';
+constexpr char kEscape = '\x1b';
+}  // namespace
+
+void Reply::cme_error(int code) {
+  finish(server_.cmee() == 0 ? std::string("ERROR") : "+CME ERROR: " + std::to_string(code));
+}
+
+void Reply::prompt(std::size_t length, std::function<void(std::string)> on_data) {
+  server_.start_data_phase(*this, length, std::move(on_data));
+}
+
+void Reply::prompt_until_ctrl_z(std::function<void(std::string)> on_data) {
+  server_.start_data_phase(*this, std::nullopt, std::move(on_data));
+}
+
+void Reply::finish(std::string final_line) {
+  if (finished_) return;
+  finished_ = true;
+  server_.finish(*this, std::move(final_line));
+}
+
+AtServer::AtServer(SerialLine& line, modem::EventLoop& loop, modem::Duration latency)
+    : line_(line), loop_(loop), latency_(latency) {}
+
+bool AtServer::muted() const {
+  return loop_.clock().now() < muted_until_;
+}
+
+modem::TimePoint AtServer::answer_time() const {
+  return std::max(loop_.clock().now(), current_started_ + latency_);
+}
+
+void AtServer::receive(std::string_view bytes) {
+  if (!accepting_) return;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (data_) {
+      if (c == kEscape) {  // cancels the data phase: nothing is sent, no result code
+        if (trace_) spdlog::info("host: ESC, data phase cancelled");
+        const auto generation = generation_;
+        end_data_phase();
+        if (generation == generation_ && current_) {
+          current_->finished_ = true;
+          current_.reset();
+          flush_held_urcs();
+          process_next();
+        }
+        continue;
+      }
+      if (echo_) emit(std::string(1, c));
+      if (!data_->length && c == kCtrlZ) {
+        end_data_phase();
+        continue;
+      }
+      data_->data += c;
+      if (data_->length && data_->data.size() == *data_->length) end_data_phase();
+      continue;
+    }
+    if (muted()) continue;  // a stuck module does not even echo
+    if (echo_) emit(std::string(1, c));
+    if (c == '\r') {
+      if (!partial_line_.empty()) lines_.push_back(std::exchange(partial_line_, {}));
+      process_next();
+    } else if (c != '\n') {
+      partial_line_ += c;
+    }
+  }
+}
+
+void AtServer::process_next() {
+  while (!current_ && !lines_.empty() && personality_ != nullptr) {
+    const std::string text = std::move(lines_.front());
+    lines_.pop_front();
+    // V.250 §5.2.1: anything before the "AT" prefix is ignored (an ESC from a host that gave up
+    // on a prompt, line noise), and so is a line without one.
+    std::size_t at = 0;
+    while (at + 1 < text.size() &&
+           !((text[at] == 'A' || text[at] == 'a') && (text[at + 1] == 'T' || text[at + 1] == 't'))) {
+      ++at;
+    }
+    if (at + 1 >= text.size()) {
+      if (trace_) spdlog::info("host: ignored (no AT prefix) {}", modem::printable(text));
+      continue;
+    }
+    const auto parsed = parse_at_command_line(std::string_view(text).substr(at));
+    if (trace_) spdlog::info("host: {}", modem::printable(personality_->redact(text)));
+    current_ = std::make_shared<Reply>(*this);
+    current_started_ = loop_.clock().now();
+    if (!parsed) {
+      current_->error();
+      continue;
+    }
+    ++commands_by_name_["AT" + parsed->name];
+    const auto keep = current_;
+    personality_->handle(*parsed, keep);
+  }
+}
+
+void AtServer::finish(Reply& reply, std::string final_line) {
+  if (current_.get() != &reply) return;  // a reply from before a reset
+  std::string bytes;
+  for (const std::string& l : reply.lines_)
+    bytes += "\r\n" + l + "\r\n";
+  bytes += "\r\n" + final_line + "\r\n";
+  const auto generation = generation_;
+  loop_.call_at(answer_time(), [this, generation, bytes = std::move(bytes)]() mutable {
+    if (generation != generation_) return;
+    if (!muted()) emit(std::move(bytes));
+    current_.reset();
+    flush_held_urcs();
+    process_next();
+  });
+}
+
+void AtServer::start_data_phase(Reply& reply, std::optional<std::size_t> length,
+                                std::function<void(std::string)> on_data) {
+  if (current_.get() != &reply) return;
+  const auto generation = generation_;
+  loop_.call_at(answer_time(), [this, generation, length, on_data = std::move(on_data)]() mutable {
+    if (generation != generation_) return;
+    data_ = DataPhase{length, {}, std::move(on_data)};
+    emit("\r\n> ");
+    if (length && *length == 0) end_data_phase();
+  });
+}
+
+void AtServer::end_data_phase() {
+  if (!data_) return;
+  DataPhase phase = std::move(*data_);
+  data_.reset();
+  // Processing the data takes the module its latency again before the result.
+  current_started_ = loop_.clock().now();
+  if (trace_) spdlog::info("host: <{} data bytes> {}", phase.data.size(), modem::printable(phase.data, 64));
+  if (phase.on_data) phase.on_data(std::move(phase.data));
+}
+
+void AtServer::urc(const std::string& line) {
+  if (current_ || data_ || muted()) {
+    held_urcs_.push_back(line);
+    return;
+  }
+  emit("\r\n" + line + "\r\n");
+}
+
+void AtServer::flush_held_urcs() {
+  while (!held_urcs_.empty() && !current_ && !data_ && !muted()) {
+    emit("\r\n" + held_urcs_.front() + "\r\n");
+    held_urcs_.pop_front();
+  }
+}
+
+void AtServer::emit(std::string bytes) {
+  if (trace_ && bytes.size() > 1) spdlog::info("module: {}", modem::printable(bytes, 256));
+  line_.send(bytes);
+}
+
+void AtServer::mute_for(modem::Duration duration) {
+  muted_until_ = loop_.clock().now() + duration;
+  partial_line_.clear();
+  const auto generation = generation_;
+  loop_.call_at(muted_until_, [this, generation] {
+    if (generation != generation_ || muted()) return;
+    flush_held_urcs();
+  });
+}
+
+void AtServer::reset() {
+  ++generation_;
+  partial_line_.clear();
+  lines_.clear();
+  current_.reset();
+  data_.reset();
+  held_urcs_.clear();
+  muted_until_ = {};
+  echo_ = true;
+  cmee_ = 1;
+}
+
+}  // namespace modemsim

@@ -1,0 +1,87 @@
+// The module's AT command server: assembles command lines from the host's bytes, echoes them
+// (ATE1), runs one command at a time through the personality, answers after the configured
+// processing latency, runs data phases after "> ", and queues URCs so they never land inside a
+// response (they follow it, as on the modules).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "modem/clock.hpp"
+#include "modem/transport/event_loop.hpp"
+#include "personality.hpp"
+#include "serial_line.hpp"
+
+namespace modemsim {
+
+class AtServer {
+ public:
+  AtServer(SerialLine& line, modem::EventLoop& loop, modem::Duration latency);
+
+  void set_personality(Personality& personality) { personality_ = &personality; }
+  void set_trace(bool trace) { trace_ = trace; }
+
+  // Bytes from the host, once they have arrived.
+  void receive(std::string_view bytes);
+  // An unsolicited result code, "\r\n<line>\r\n" on the wire.
+  void urc(const std::string& line);
+
+  // While not accepting (booting, powered down) the module ignores its input entirely.
+  void set_accepting(bool accepting) { accepting_ = accepting; }
+  void set_echo(bool echo) { echo_ = echo; }
+  bool echo() const { return echo_; }
+  void set_cmee(int mode) { cmee_ = mode; }
+  int cmee() const { return cmee_; }
+  // Answer nothing for `duration`: commands are dropped, URCs held until it ends.
+  void mute_for(modem::Duration duration);
+  // Power loss: forget the command in progress, queued lines, held URCs and a data phase.
+  void reset();
+
+  const std::map<std::string, std::uint64_t>& commands_by_name() const { return commands_by_name_; }
+
+ private:
+  friend class Reply;
+  void process_next();
+  void finish(Reply& reply, std::string final_line);
+  void start_data_phase(Reply& reply, std::optional<std::size_t> length,
+                        std::function<void(std::string)> on_data);
+  void end_data_phase();
+  void emit(std::string bytes);
+  void flush_held_urcs();
+  bool muted() const;
+  modem::TimePoint answer_time() const;
+
+  SerialLine& line_;
+  modem::EventLoop& loop_;
+  modem::Duration latency_;
+  Personality* personality_ = nullptr;
+  bool trace_ = false;
+  bool accepting_ = false;
+  bool echo_ = true;  // ATE1 is the default after boot
+  int cmee_ = 1;
+
+  std::string partial_line_;
+  std::deque<std::string> lines_;
+  std::shared_ptr<Reply> current_;
+  modem::TimePoint current_started_{};
+  std::uint64_t generation_ = 0;  // bumped by reset(): timers of a previous life do nothing
+
+  struct DataPhase {
+    std::optional<std::size_t> length;  // nullopt: until Ctrl-Z
+    std::string data;
+    std::function<void(std::string)> on_data;
+  };
+  std::optional<DataPhase> data_;
+
+  std::deque<std::string> held_urcs_;
+  modem::TimePoint muted_until_{};
+  std::map<std::string, std::uint64_t> commands_by_name_;
+};
+
+}  // namespace modemsim

@@ -1,0 +1,143 @@
+// The Quectel EC200U (and the EC2x/EC200x family it shares its AT dialect with): the command set
+// of the EC2x and EC200x MQTT application notes (seeds 001, 002) and the field guide (seed 000),
+// with the behaviour the field notes report where it differs from the documents.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "modem/transport/event_loop.hpp"
+#include "personality.hpp"
+#include "sim_mqtt_client.hpp"
+#include "world.hpp"
+
+namespace modemsim {
+
+class AtServer;
+
+struct Ec200uSettings {
+  std::string broker_host = "127.0.0.1";  // where every QMTOPEN really goes (--broker)
+  int broker_port = 1883;
+  modem::Duration rtt{};                 // --rtt-ms
+  std::function<void()> request_reboot;  // AT+CFUN=1,1
+};
+
+class Ec200uPersonality final : public Personality {
+ public:
+  static constexpr int kClients = 6;                     // <client_idx> 0-5
+  static constexpr std::size_t kMaxPublishBytes = 1500;  // AT+QMTPUBEX note 2
+  static constexpr std::size_t kInFlightWindow = 5;      // AT+QMTPUBEX note 1
+  static constexpr std::size_t kReceiveSlots = 5;        // AT+QMTRECV <store_status>
+
+  Ec200uPersonality(modem::EventLoop& loop, AtServer& server, World& world, Ec200uSettings settings);
+  ~Ec200uPersonality() override;
+
+  std::vector<std::string> boot_urcs() const override;
+  void handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) override;
+  std::string redact(std::string_view command_line) const override;
+  void power_cycle() override;
+  std::string drop_mqtt_session(int client, int code) override;
+  void network_changed() override;
+  std::string fail_next(const std::string& command, int code) override;
+  MqttFigures mqtt_figures() const override;
+
+ private:
+  // What AT+QMTCFG configures for one <client_idx>, and the client itself.
+  struct Client {
+    int version = 4;  // 3 = MQTT 3.1, 4 = MQTT 3.1.1
+    int pdp_cid = 1;
+    int keepalive_s = 120;
+    bool clean_session = true;
+    SimMqttTimeouts timeouts;
+    bool timeout_notice = false;
+    std::optional<MqttWill> will;
+    int ssl_enable = 0;
+    int ssl_context = 0;
+    int recv_mode = 0;        // 1: messages are buffered and read with AT+QMTRECV
+    int recv_length = 0;      // 1: +QMTRECV carries <payload_len>
+    int ping_interval_s = 5;  // "qmtping": +QMTSTAT this long after +QMTPING
+    std::string host;
+    int port = 0;
+    std::unique_ptr<SimMqttClient> mqtt;
+    std::array<std::optional<MqttMessage>, kReceiveSlots> slots;
+    std::deque<MqttMessage> backlog;                 // arrived while every slot was full
+    std::map<int, std::string> result_urc_by_msgid;  // "+QMTPUBEX" or "+QMTPUB"
+    std::uint64_t ping_generation = 0;
+  };
+
+  using Handler = void (Ec200uPersonality::*)(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  static const std::map<std::string, Handler>& handlers();
+
+  // basic and 3GPP commands
+  void at(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void echo_off(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void echo_on(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void identify(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void manufacturer(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void model(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void revision(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void imei(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void imsi(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void iccid(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cmee(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cpin(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void csq(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qcsq(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qnwinfo(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void creg(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cgreg(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cereg(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cops(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cfun(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // PDP contexts (Quectel TCP/IP AT commands)
+  void qicsgp(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qiact(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qideact(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // MQTT
+  void qmtcfg(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtopen(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtclose(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtconn(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtdisc(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtsub(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtuns(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtpubex(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtpub(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qmtrecv(const AtCommandLine&, const std::shared_ptr<Reply>&);
+
+  void registration(const AtCommandLine&, const std::shared_ptr<Reply>&, const char* name, int& mode);
+  std::string registration_line(const char* name, int mode, bool read) const;
+  int registration_stat() const;
+  bool sim_ready(const std::shared_ptr<Reply>& reply) const;
+  Client* client_arg(const AtCommandLine& command, const std::shared_ptr<Reply>& reply);
+  void publish(int idx, int msgid, int qos, bool retain, const std::string& topic, std::string payload,
+               const std::shared_ptr<Reply>& reply, const char* urc_name);
+  void deliver(int idx, MqttMessage message);
+  std::string recv_line(int idx, const MqttMessage& message) const;
+  void fill_slots(int idx);
+  void close_client(int idx);
+  void on_pdp_deactivated(int cid);
+  void arm_ping_watch(int idx);
+  void make_client(int idx);
+  std::optional<int> take_failure(const std::string& command);
+
+  modem::EventLoop& loop_;
+  AtServer& server_;
+  World& world_;
+  Ec200uSettings settings_;
+  std::array<Client, kClients> clients_;
+  int creg_mode_ = 0;
+  int cgreg_mode_ = 0;
+  int cereg_mode_ = 0;
+  std::map<std::string, int> next_failures_;  // command name -> result code for its next use
+  std::size_t max_in_flight_ = 0;
+  std::uint64_t messages_up_before_ = 0;  // figures of clients that no longer exist
+  std::uint64_t messages_down_before_ = 0;
+};
+
+}  // namespace modemsim

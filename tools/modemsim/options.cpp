@@ -1,0 +1,93 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <string_view>
+
+namespace modemsim {
+
+const char* const kUsage =
+    "usage: modemsim --link PATH --broker HOST:PORT [--control PATH] [--model ec200u] [--baud N]\n"
+    "                [--latency-ms N] [--rtt-ms N] [--boot-ms N] [--echo on|off] [-v]\n"
+    "\n"
+    "A virtual Quectel EC200U on a pseudo-terminal. PATH becomes a symlink to the pty once the module\n"
+    "answers (open it like a serial device); every MQTT connection goes to the broker at HOST:PORT,\n"
+    "whatever host the AT command names.\n"
+    "\n"
+    "  --control PATH    UNIX socket for faults and figures, one command a line:\n"
+    "                      qmtstat <idx> <code> | pdp-deact <cid> | reboot | network down|up |\n"
+    "                      mute <ms> | garbage <n> | split <n> | stats | sim ready|absent|pin |\n"
+    "                      signal <0-31> | fail-next qmtopen <code> | fail-next qiact\n"
+    "  --baud N          pace both directions at the 8N1 line rate (N/10 bytes/s); default: unpaced\n"
+    "  --latency-ms N    module processing time before OK or the prompt (default 0)\n"
+    "  --rtt-ms N        network round trip before server-acknowledged results (default 0)\n"
+    "  --boot-ms N       silence before the boot URCs (default 0)\n"
+    "  --echo on|off     command echo after boot (default on, as real modules)\n"
+    "  -v                print the AT traffic both ways (passwords masked)\n";
+
+namespace {
+
+bool to_int(std::string_view text, int& out) {
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && ptr == text.data() + text.size() && out >= 0;
+}
+
+}  // namespace
+
+modem::Outcome<ParsedOptions> parse_options(int argc, const char* const* argv) {
+  ParsedOptions parsed;
+  SimOptions& o = parsed.sim;
+  bool have_broker = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::string& out) -> bool {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    auto int_value = [&](int& out) -> bool {
+      std::string text;
+      return value(text) && to_int(text, out);
+    };
+    std::string text;
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+    } else if (arg == "-v" || arg == "--verbose") {
+      o.verbose = true;
+    } else if (arg == "--link") {
+      if (!value(o.link)) return modem::Error{"--link needs a path"};
+    } else if (arg == "--control") {
+      if (!value(o.control)) return modem::Error{"--control needs a path"};
+    } else if (arg == "--model") {
+      if (!value(o.model) || o.model != "ec200u")
+        return modem::Error{"--model: only ec200u is simulated so far"};
+    } else if (arg == "--broker") {
+      const auto colon = value(text) ? text.rfind(':') : std::string::npos;
+      if (colon == std::string::npos || colon == 0 ||
+          !to_int(std::string_view(text).substr(colon + 1), o.broker_port) || o.broker_port == 0 ||
+          o.broker_port > 65535) {
+        return modem::Error{"--broker needs HOST:PORT"};
+      }
+      o.broker_host = text.substr(0, colon);
+      have_broker = true;
+    } else if (arg == "--baud") {
+      if (!int_value(o.baud)) return modem::Error{"--baud needs a number"};
+    } else if (arg == "--latency-ms") {
+      if (!int_value(o.latency_ms)) return modem::Error{"--latency-ms needs a number"};
+    } else if (arg == "--rtt-ms") {
+      if (!int_value(o.rtt_ms)) return modem::Error{"--rtt-ms needs a number"};
+    } else if (arg == "--boot-ms") {
+      if (!int_value(o.boot_ms)) return modem::Error{"--boot-ms needs a number"};
+    } else if (arg == "--echo") {
+      if (!value(text) || (text != "on" && text != "off")) return modem::Error{"--echo needs on or off"};
+      o.echo = text == "on";
+    } else {
+      return modem::Error{"unknown option " + std::string(arg)};
+    }
+  }
+  if (parsed.help) return parsed;
+  if (o.link.empty()) return modem::Error{"--link PATH is required"};
+  if (!have_broker) return modem::Error{"--broker HOST:PORT is required"};
+  return parsed;
+}
+
+}  // namespace modemsim

@@ -1,0 +1,112 @@
+#include "serial_line.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+namespace modemsim {
+
+namespace {
+// Batching granularity of the paced output: fine enough for a faithful timing model, coarse
+// enough that a 115200 baud stream costs ~1000 wake-ups a second instead of 11520.
+constexpr modem::Duration kMinBatch = std::chrono::milliseconds(1);
+}  // namespace
+
+SerialLine::SerialLine(int master_fd, const modem::Clock& clock, int baud)
+    : fd_(master_fd),
+      clock_(clock),
+      // 8N1: 10 bit times per byte.
+      byte_time_(baud > 0 ? std::chrono::duration_cast<modem::Duration>(
+                                std::chrono::nanoseconds(10'000'000'000LL / baud))
+                          : modem::Duration::zero()) {}
+
+void SerialLine::send(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (output_.empty()) output_free_at_ = std::max(output_free_at_, clock_.now());
+  output_.append(bytes);
+  write_due_output();
+}
+
+void SerialLine::send_garbage(std::size_t n) {
+  std::string noise(n, '\0');
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (char& c : noise)
+    c = static_cast<char>(byte(rng_));
+  send(noise);
+}
+
+void SerialLine::discard() {
+  output_.clear();
+  input_.clear();
+}
+
+short SerialLine::poll_events() const {
+  return static_cast<short>(POLLIN | (blocked_ ? POLLOUT : 0));
+}
+
+std::optional<modem::TimePoint> SerialLine::next_deadline() const {
+  std::optional<modem::TimePoint> next;
+  if (!input_.empty()) next = input_.front().at;
+  if (!output_.empty() && !blocked_) {
+    modem::TimePoint due =
+        output_free_at_ +
+        std::max(byte_time_, byte_time_ > modem::Duration::zero() ? kMinBatch : modem::Duration::zero());
+    if (split_ > 0) due = std::max(due, next_split_write_);
+    if (!next || due < *next) next = due;
+  }
+  return next;
+}
+
+void SerialLine::dispatch(short revents) {
+  if (revents & POLLIN) read_input();
+  if (revents & POLLOUT) blocked_ = false;
+  deliver_due_input();
+  write_due_output();
+}
+
+void SerialLine::read_input() {
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+    if (n <= 0) return;  // EAGAIN, or EIO while no host has the slave open (we keep one open)
+    const modem::TimePoint now = clock_.now();
+    const modem::TimePoint start = std::max(input_free_at_, now);
+    input_free_at_ = start + byte_time_ * n;
+    input_.push_back(Arrival{std::string(buffer.data(), static_cast<std::size_t>(n)), input_free_at_});
+  }
+}
+
+void SerialLine::deliver_due_input() {
+  const modem::TimePoint now = clock_.now();
+  while (!input_.empty() && input_.front().at <= now) {
+    Arrival arrival = std::move(input_.front());
+    input_.pop_front();
+    if (receiver_) receiver_(arrival.bytes);
+  }
+}
+
+void SerialLine::write_due_output() {
+  if (output_.empty() || blocked_) return;
+  const modem::TimePoint now = clock_.now();
+  if (split_ > 0 && now < next_split_write_) return;
+  std::size_t n = output_.size();
+  if (byte_time_ > modem::Duration::zero()) {
+    // Only bytes whose last bit has left the UART by now.
+    if (now < output_free_at_ + byte_time_) return;
+    n = std::min<std::size_t>(n, static_cast<std::size_t>((now - output_free_at_) / byte_time_));
+  }
+  if (split_ > 0) n = std::min(n, split_);
+  const ssize_t written = ::write(fd_, output_.data(), n);
+  if (written < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) blocked_ = true;
+    return;
+  }
+  output_.erase(0, static_cast<std::size_t>(written));
+  output_free_at_ += byte_time_ * written;
+  if (split_ > 0) next_split_write_ = now + std::chrono::milliseconds(1);
+}
+
+}  // namespace modemsim
