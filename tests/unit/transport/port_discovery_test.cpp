@@ -45,7 +45,9 @@ struct RankCase {
   std::vector<UsbSerialPort> ports;
   std::vector<std::string> expected;  // candidate paths, best first
 };
-void PrintTo(const RankCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const RankCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 std::vector<UsbSerialPort> concat(std::vector<UsbSerialPort> a, const std::vector<UsbSerialPort>& b) {
   a.insert(a.end(), b.begin(), b.end());

@@ -230,7 +230,9 @@ struct BaudCase {
   int baud;
   speed_t speed;
 };
-void PrintTo(const BaudCase& c, std::ostream* os) { *os << c.baud; }
+void PrintTo(const BaudCase& c, std::ostream* os) {
+  *os << c.baud;
+}
 
 class SerialPortBaudTest : public testing::TestWithParam<BaudCase> {};
 
