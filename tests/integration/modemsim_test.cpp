@@ -382,6 +382,56 @@ TEST_F(Modemsim, TimingModelKeepsEveryAnswerIntact) {
   EXPECT_EQ(term->exchange("abc", "+QMTPUBEX: 0,1,0\r\n"), kOk + "\r\n+QMTPUBEX: 0,1,0\r\n");
 }
 
+TEST_F(Modemsim, WillConfiguredByQmtcfgIsPublishedWhenTheLinkDrops) {
+  MqttTestClient watcher;
+  watcher.connect(broker->port(), "watcher");
+  watcher.subscribe("dev/state", 1);
+  expect("AT+QMTCFG=\"will\",0,1,1,0,\"dev/state\",\"offline\"", kOk);
+  open_and_connect("will-test");
+  EXPECT_EQ(sim->control("qmtstat 0 7"), "ok");  // the link dies without a DISCONNECT
+  expect_urc("+QMTSTAT: 0,7");
+  const auto got = watcher.wait_for_messages(1, seconds(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, "offline");
+}
+
+TEST_F(Modemsim, LongOutagePingFailsThenTheSessionIsClosed) {
+  expect("AT+QMTCFG=\"keepalive\",0,1", kOk);
+  expect("AT+QMTCFG=\"qmtping\",0,5", kOk);
+  open_and_connect();
+  ASSERT_EQ(sim->control("network down"), "ok");
+  expect_urc("+QMTPING: 0,1");  // after one keep-alive period without a PINGRESP
+  expect_urc("+QMTSTAT: 0,2");  // "qmtping" seconds later: PINGREQ timed out
+  expect("AT+QMTCONN?", kOk);
+}
+
+TEST_F(Modemsim, CfunZeroTakesTheRadioAndTheContextsAway) {
+  expect("AT+CREG=1", kOk);
+  expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
+  expect("AT+QIACT=1", kOk);
+  expect("AT+CFUN=0", kOk);
+  expect_urc("+CREG: 0");
+  expect("AT+CFUN?", info({"+CFUN: 0"}) + kOk);
+  expect("AT+QIACT?", kOk);
+  expect("AT+CFUN=1", kOk);
+  expect_urc("+CREG: 1");
+  expect("AT+QIACT=1", kOk);
+}
+
+TEST_F(Modemsim, VerboseTraceShowsTheTrafficButNeverAPassword) {
+  start({"-v"});
+  expect("AT+QICSGP=1,1,\"internet\",\"apnuser\",\"apn-s3cret\",1", kOk);
+  expect("AT+QIACT=1", kOk);
+  expect("AT+QMTOPEN=0,\"b\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,0");
+  expect("AT+QMTCONN=0,\"dev\",\"user\",\"mqtt-s3cret\"", kOk);
+  expect_urc("+QMTCONN: 0,0,0");
+  const std::string log = sim->log();
+  EXPECT_NE(log.find("AT+QMTCONN=0,\"dev\",\"user\",\"***********\""), std::string::npos) << log;
+  EXPECT_NE(log.find("+QMTCONN: 0,0,0"), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+}
+
 TEST_F(Modemsim, StopsCleanlyAndRemovesItsLink) {
   EXPECT_TRUE(sim->stop());
 }
