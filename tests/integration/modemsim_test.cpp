@@ -155,9 +155,9 @@ TEST_F(Modemsim, PublishedPayloadArrivesByteExactAtEveryQos) {
   subscriber.connect(broker->port(), "observer");
   subscriber.subscribe("dev/+/data", 2);
   open_and_connect();
-  // Quotes, commas, CR, LF, NUL, Ctrl-Z, bytes >= 0x80, a fake final result and a fake prompt.
-  const std::string payload = "{\"a\":\"x,y\"}\r\nOK\r\n\x00\x1a\xff\x80> end"s;
-  ASSERT_EQ(payload.size(), 26u);
+  // Quotes, commas, CR, LF, NUL, Ctrl-Z, ESC, bytes >= 0x80, a fake final result and a fake prompt.
+  const std::string payload = "{\"a\":\"x,y\"}\r\nOK\r\n\x00\x1a\x1b\xff\x80> end"s;
+  ASSERT_EQ(payload.size(), 27u);
   for (int qos = 0; qos <= 2; ++qos) {
     const int msgid = qos == 0 ? 0 : 10 + qos;
     const std::string topic = "dev/" + std::to_string(qos) + "/data";

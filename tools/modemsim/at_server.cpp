@@ -45,7 +45,9 @@ void AtServer::receive(std::string_view bytes) {
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = bytes[i];
     if (data_) {
-      if (c == kEscape) {  // cancels the data phase: nothing is sent, no result code
+      // ESC cancels a data phase that ends with Ctrl-Z (nothing is sent, no result code). With a
+      // declared length every byte is data, ESC included: that is what makes it binary-safe.
+      if (c == kEscape && !data_->length) {
         if (trace_) spdlog::info("host: ESC, data phase cancelled");
         const auto generation = generation_;
         end_data_phase();

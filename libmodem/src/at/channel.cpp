@@ -386,10 +386,27 @@ void Channel::abort_all() {
   out_.clear();
   framer_.expect_prompt(false);
   framer_.expect_echo({});
-  if (phase_ != Phase::kClosed) phase_ = Phase::kIdle;
+  if (phase_ == Phase::kAwaitingPrompt || phase_ == Phase::kAwaitingFinal) phase_ = Phase::kIdle;
   Result result;
   result.code = ResultCode::kAborted;
   for (Callback& callback : aborted)
+    complete(std::move(callback), result);
+}
+
+void Channel::cancel_completions(std::string_view prefix) {
+  std::vector<Callback> cancelled;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->command.completion->prefix == prefix) {
+      cancelled.push_back(std::move(it->callback));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  Result result;
+  result.code = ResultCode::kAborted;
+  result.accepted = true;
+  for (Callback& callback : cancelled)
     complete(std::move(callback), result);
 }
 

@@ -162,3 +162,40 @@ TEST(ChannelResync, UrcsDuringResyncAreStillDelivered) {
 
 }  // namespace
 }  // namespace modem::at
+
+namespace modem::at {
+namespace {
+
+TEST(ChannelResync, AbortAllDoesNotCutAResyncShort) {
+  ChannelHarness h(4096, resync_config());
+  auto r = h.submit(with_timeout("AT+CSQ", seconds(1)));
+  h.advance(seconds(1));  // timeout: resync starts
+  auto queued = h.submit(command("AT+CGMM"));
+  h.channel.abort_all();
+  ASSERT_TRUE(queued->has_value());
+  auto next = h.submit(command("AT+CGMR"));
+  EXPECT_EQ(h.stream.written(), "AT+CSQ\r");  // still waiting for quiet, not sending
+  h.advance(milliseconds(100));
+  EXPECT_EQ(h.stream.written(), "AT+CSQ\rAT\r");
+}
+
+TEST(ChannelResync, CancelledCompletionsEndAbortedAndOthersStay) {
+  ChannelHarness h(4096, resync_config());
+  Command pub = command("AT+QMTPUBEX=0,1,1,0,\"t\",1");
+  pub.payload = "x";
+  pub.completion = Completion{"+QMTPUBEX:", {}, seconds(20)};
+  Command open = command("AT+QMTOPEN=0,\"b\",1883");
+  open.completion = Completion{"+QMTOPEN:", {}, seconds(120)};
+  h.peer.on(pub.text + "\r", "\r\n> ").on("x", "\r\nOK\r\n").on(open.text + "\r", "\r\nOK\r\n");
+  auto published = h.submit(pub);
+  auto opened = h.submit(open);
+  h.pump();
+  h.channel.cancel_completions("+QMTPUBEX:");
+  ASSERT_TRUE(published->has_value());
+  EXPECT_EQ((*published)->code, ResultCode::kAborted);
+  EXPECT_FALSE(opened->has_value());
+  EXPECT_EQ(h.channel.awaiting_completion(), 1u);
+}
+
+}  // namespace
+}  // namespace modem::at

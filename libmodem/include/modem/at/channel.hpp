@@ -78,9 +78,13 @@ class Channel final : public EventSource {
   // The next `n` bytes after the current line are raw data for `consumer` (e.g. "+QIRD: 4").
   void read_raw(std::size_t n, std::function<void(std::string)> consumer);
 
-  // Ends every queued, in-flight and awaiting-completion command with kAborted, and any resync in
-  // progress (the module rebooted: nothing it was asked before will be answered).
+  // Ends every queued, in-flight and awaiting-completion command with kAborted (the module
+  // rebooted: nothing it was asked before will be answered). A resync in progress goes on: a line
+  // that timed out must still be proven quiet before the next command.
   void abort_all();
+  // Ends the two-phase commands still awaiting a completion with `prefix` with kAborted (the MQTT
+  // session is gone: no +QMTPUBEX will come for its publishes).
+  void cancel_completions(std::string_view prefix);
 
   bool closed() const { return phase_ == Phase::kClosed; }
   // Nothing in flight, nothing queued, no resync in progress (completions may still be awaited).

@@ -1,0 +1,222 @@
+// The Quectel AT dialect of the EC2x / EC200x / EG9x family (seeds 001 and 002, and the field
+// guide, seed 000): pure functions that build commands and parse lines. No state, no timing
+// beyond each command's documented maximum response time. Tested with tables of real lines from
+// ../shared/field-notes.md.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "modem/at/command.hpp"
+
+namespace modem::quectel {
+
+// ---- limits ---------------------------------------------------------------------------------
+// AT+QMTPUBEX note 2: "The maximum length of the input data is 1500 bytes at a time."
+constexpr std::size_t kMaxPublishPayload = 1500;
+// AT+QMTOPEN: "<host_name> ... The maximum size is 100 bytes."
+constexpr std::size_t kMaxHostName = 100;
+// The notes give no limit for these; the values keep every command line well inside what the
+// modules' AT parsers accept (a few hundred bytes) and are checked before anything is sent.
+constexpr std::size_t kMaxTopic = 256;
+constexpr std::size_t kMaxClientId = 128;
+constexpr std::size_t kMaxUserName = 128;
+constexpr std::size_t kMaxPassword = 128;
+constexpr int kClientIndexCount = 6;        // <client_idx> 0-5
+constexpr std::size_t kInFlightWindow = 5;  // AT+QMTPUBEX note 1
+// The notes give no limit for a received payload. A +QMTRECV that declares more than this, or a
+// length-less one still open after this many bytes, is taken as corrupt: qmtrecv_line_extension
+// stops extending the line, so one bad line cannot swallow the traffic behind it.
+constexpr std::size_t kMaxReceivedPayload = 8 * kMaxPublishPayload;
+
+// ---- validation -----------------------------------------------------------------------------
+// Whether `value` may travel inside a quoted AT argument: no '"', CR, LF or NUL (the modules know
+// no escaping: field-notes.md 2.1, 2.2), valid UTF-8, not empty, at most `max_bytes` bytes.
+// Returns nullopt when it may, else the reason in words ("contains a double quote").
+std::optional<std::string> check_quoted_argument(std::string_view value, std::size_t max_bytes);
+// A topic to publish to: check_quoted_argument(kMaxTopic) and no wildcard ('+', '#').
+std::optional<std::string> check_publish_topic(std::string_view topic);
+// A subscription filter: check_quoted_argument(kMaxTopic) and wildcards only as MQTT allows them
+// ('+' a whole level, '#' a whole last level).
+std::optional<std::string> check_topic_filter(std::string_view filter);
+
+// ---- commands ---------------------------------------------------------------------------------
+// Each returns a ready at::Command: its text, response prefixes, timeout (the documented maximum
+// response time), payload and completing URC where the command has them, and a log_text with the
+// secret masked where it carries one. Arguments must have passed the checks above.
+at::Command probe();           // AT
+at::Command echo_off();        // ATE0
+at::Command numeric_errors();  // AT+CMEE=1
+at::Command identify();        // ATI: "Quectel", "<model>", "Revision: <rev>"
+at::Command model();           // AT+CGMM
+at::Command revision();        // AT+CGMR
+at::Command imei();            // AT+CGSN
+at::Command imsi();            // AT+CIMI
+at::Command iccid();           // AT+QCCID
+at::Command sim_status();      // AT+CPIN?
+
+enum class Registration { kCs, kGprs, kEps };             // +CREG, +CGREG, +CEREG
+const char* prefix(Registration kind);                    // "+CREG:" ...
+at::Command enable_registration_urcs(Registration kind);  // AT+CEREG=2 (stat, location, AcT)
+at::Command query_registration(Registration kind);        // AT+CEREG?
+
+at::Command signal_quality();            // AT+CSQ
+at::Command extended_signal();           // AT+QCSQ
+at::Command network_info();              // AT+QNWINFO
+at::Command operator_name();             // AT+COPS?
+at::Command set_functionality(int fun);  // AT+CFUN=0 / AT+CFUN=1 (15 s)
+at::Command reset_module();              // AT+CFUN=1,1
+
+enum class PdpType { kIpv4 = 1, kIpv6 = 2, kIpv4v6 = 3 };
+struct PdpSettings {
+  int context_id = 1;
+  PdpType type = PdpType::kIpv4;
+  std::string apn;
+  std::string username;
+  std::string password;  // masked in log_text
+};
+// AT+QICSGP=<cid>,<type>,"<apn>","<user>","<pw>",<auth>: <auth> 0 (none) when user name and
+// password are both empty, else 1 (PAP); log_text masks a non-empty password as "***".
+at::Command configure_pdp(const PdpSettings& settings);
+at::Command activate_pdp(int context_id);    // AT+QIACT=<cid> (150 s)
+at::Command query_pdp();                     // AT+QIACT?
+at::Command deactivate_pdp(int context_id);  // AT+QIDEACT=<cid> (40 s)
+
+struct Will {
+  std::string topic;
+  std::string payload;
+  int qos = 0;
+  bool retain = false;
+};
+at::Command mqtt_version(int client, int version);  // AT+QMTCFG="version",<idx>,<3|4>
+at::Command mqtt_pdp_context(int client, int context_id);
+at::Command mqtt_keepalive(int client, int seconds);
+at::Command mqtt_clean_session(int client, bool clean);
+at::Command mqtt_timeouts(int client, int packet_timeout_s, int retries, bool notice);
+at::Command mqtt_will(int client, const std::optional<Will>& will);  // will_fg 0 when nullopt
+// recv/mode <mode>,<msg_len_enable>: mode 0 = messages in the URC, 1 = buffered for AT+QMTRECV.
+at::Command mqtt_receive_mode(int client, int mode, bool with_length);
+
+at::Command mqtt_open(int client, const std::string& host, int port);  // completes on +QMTOPEN: <idx>,
+at::Command mqtt_close(int client);                                    // completes on +QMTCLOSE: <idx>,
+at::Command mqtt_connect(int client, const std::string& client_id, const std::optional<std::string>& username,
+                         const std::optional<std::string>& password);  // +QMTCONN: <idx>,; password masked
+at::Command mqtt_disconnect(int client);                               // +QMTDISC: <idx>,
+// SUB, UNS and PUBEX complete on "+QMT...: <idx>,<msgid>," with a final result (0 or 2): result 1,
+// the retransmission notice sent when <timeout_notice> is 1, is progress and does not complete
+// them (it reaches the URC handlers). Same for +QMTCONN: <idx>,1.
+at::Command mqtt_subscribe(int client, int msgid, const std::vector<std::pair<std::string, int>>& filters);
+at::Command mqtt_unsubscribe(int client, int msgid, const std::vector<std::string>& filters);
+// AT+QMTPUBEX=<idx>,<msgid>,<qos>,<retain>,"<topic>",<len> + the payload after "> "; completes on
+// +QMTPUBEX: <idx>,<msgid>, (QoS 0: msgid 0, and the module still reports +QMTPUBEX: <idx>,0,0).
+at::Command mqtt_publish(int client, int msgid, int qos, bool retain, const std::string& topic,
+                         const std::string& payload);
+// AT+QMTRECV=<idx>[,<id>], response prefix "+QMTRECV:": a "+QMTRECV: <idx>,<recv_id>" notice that
+// arrives meanwhile lands among the answer's lines too; parse_qmtrecv tells them apart.
+at::Command mqtt_read_buffered(int client, std::optional<int> recv_id);
+
+// ---- parsed lines -----------------------------------------------------------------------------
+struct MqttStatus {  // +QMTSTAT: <idx>,<err_code>
+  int client;
+  int code;
+};
+std::optional<MqttStatus> parse_qmtstat(std::string_view line);
+
+struct MqttResult {  // +QMTOPEN: <idx>,<result>  +QMTCLOSE / +QMTDISC: <idx>,<result>
+  int client;
+  int result;
+};
+std::optional<MqttResult> parse_qmtopen(std::string_view line);
+std::optional<MqttResult> parse_qmtclose(std::string_view line);
+std::optional<MqttResult> parse_qmtdisc(std::string_view line);
+
+struct ConnectResult {  // +QMTCONN: <idx>,<result>[,<ret_code>]
+  int client;
+  int result;
+  std::optional<int> return_code;
+};
+std::optional<ConnectResult> parse_qmtconn(std::string_view line);
+
+struct PacketResult {  // +QMTSUB / +QMTUNS / +QMTPUBEX / +QMTPUB: <idx>,<msgid>,<result>[,<value>...]
+  int client;
+  int msgid;
+  int result;               // 0 acknowledged, 1 retransmitted, 2 failed
+  std::vector<int> values;  // result 0: granted QoS (SUB); result 1: the retransmission count
+};
+std::optional<PacketResult> parse_packet_result(std::string_view line);  // any of the four prefixes
+
+struct ReceivedMessage {  // +QMTRECV: <idx>,<msgid>,"<topic>",[<len>,]"<payload>"
+  int client;
+  int msgid;
+  std::string topic;
+  std::string payload;  // byte-exact: quotes, commas, CR, LF, NUL, bytes >= 0x80
+};
+struct BufferedMessage {  // +QMTRECV: <idx>,<recv_id>: read it with AT+QMTRECV
+  int client;
+  int recv_id;
+};
+struct BufferStatus {  // +QMTRECV: <idx>,<s0>,<s1>,<s2>,<s3>,<s4> (answer to AT+QMTRECV?)
+  int client;
+  std::vector<bool> stored;
+};
+using QmtRecv = std::variant<ReceivedMessage, BufferedMessage, BufferStatus>;
+// Also takes the EC200U split form (",<len>" CR LF <payload>) and an unquoted payload
+// (field-notes.md 2.1). The topic ends at the first `",` after its opening quote, so a topic that
+// contains `",` cannot be represented (it is cut there).
+std::optional<QmtRecv> parse_qmtrecv(std::string_view line);
+// For at::Channel::add_line_extension("+QMTRECV:", ...): with a <len> field the line is complete
+// once <len> payload bytes and the closing quote are in, whatever CR/LF the payload holds.
+// Without one (recv/mode msg_len_enable 0) a line is taken as complete when it ends in '"'
+// (best effort: a payload that ends in '"' followed by CR LF cannot be told apart). The split
+// form takes the line end after <len> and <len> bytes. Never more than kMaxReceivedPayload + 2.
+std::size_t qmtrecv_line_extension(std::string_view line_so_far);
+
+std::optional<int> parse_pdp_deactivated(std::string_view line);  // +QIURC: "pdpdeact",<cid>
+
+struct RegistrationStatus {
+  Registration kind;
+  int stat;  // 27.007: 0 not searching, 1 home, 2 searching, 3 denied, 4 unknown, 5 roaming
+  std::optional<int> access_technology;  // <AcT> when reported (7 = E-UTRAN)
+};
+bool is_registered(int stat);  // 1 or 5
+// The URC form "+CEREG: <stat>[,<tac>,<ci>[,<AcT>]]".
+std::optional<RegistrationStatus> parse_registration_urc(std::string_view line);
+// The read form "+CEREG: <n>,<stat>[,<tac>,<ci>[,<AcT>]]".
+std::optional<RegistrationStatus> parse_registration_read(std::string_view line);
+
+enum class SimState { kReady, kPinRequired, kPukRequired, kNotInserted, kOther };
+SimState parse_sim_status(std::string_view line);  // +CPIN: READY / SIM PIN / SIM PUK / ...
+bool cme_means_sim_missing(int cme_error);         // 10 SIM not inserted, 13 SIM failure
+std::optional<int> parse_csq_dbm(
+    std::string_view line);  // +CSQ: <rssi>,<ber> -> -113 + 2*rssi dBm; 99 -> nullopt
+std::optional<std::string> parse_iccid(std::string_view line);  // +QCCID: <iccid>
+struct OperatorInfo {
+  std::string name;
+  std::optional<int> access_technology;
+};
+std::optional<OperatorInfo> parse_cops(std::string_view line);  // +COPS: 0,0,"<name>",<AcT>
+struct NetworkInfo {
+  std::string access_technology;  // "FDD LTE", "eMTC", ...
+  std::string operator_code;      // "46000"
+  std::string band;               // "LTE BAND 3"
+};
+std::optional<NetworkInfo> parse_qnwinfo(std::string_view line);
+struct PdpStatus {  // +QIACT: <cid>,<state>,<type>,"<address>"
+  int context_id;
+  bool active;
+  std::string address;
+};
+std::optional<PdpStatus> parse_qiact(std::string_view line);
+
+// ---- what codes mean, for log lines a person can act on ---------------------------------------
+const char* describe_qmtstat(int code);    // the +QMTSTAT table of the MQTT AN (8 and up: not documented)
+const char* describe_qmtopen(int result);  // -1..5, with what to do
+const char* describe_connack(int code);    // MQTT 3.1.1 CONNACK return codes 0-5
+const char* describe_registration(int stat);
+
+}  // namespace modem::quectel
