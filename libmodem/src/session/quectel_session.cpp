@@ -131,7 +131,11 @@ QuectelSession::~QuectelSession() {
   channel_.on_closed(nullptr);
 }
 
-void QuectelSession::start() {
+bool QuectelSession::start() {
+  const auto problems = check_session_config(config_);
+  for (const auto& problem : problems)
+    log_->error("configuration: {}", problem);
+  if (!problems.empty()) return false;
   register_urcs();
   channel_.on_timeout([this](unsigned consecutive) {
     if (consecutive >= config_.mute_timeouts)
@@ -139,6 +143,7 @@ void QuectelSession::start() {
   });
   channel_.on_closed([this](const std::string& why) { post(Event::kChannelClosed, why); });
   post(Event::kStart);
+  return true;
 }
 
 void QuectelSession::stop(std::function<void()> done) {

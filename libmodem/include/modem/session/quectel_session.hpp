@@ -119,7 +119,9 @@ class QuectelSession {
   QuectelSession(const QuectelSession&) = delete;
   QuectelSession& operator=(const QuectelSession&) = delete;
 
-  void start();
+  // Starts the bring-up. Returns false, logging every problem, when the configuration fails
+  // check_session_config(): nothing is sent to the module then.
+  bool start();
   // Disconnects cleanly (AT+QMTDISC) if connected, then calls `done`.
   void stop(std::function<void()> done);
 

@@ -46,4 +46,9 @@ struct SessionConfig {
   unsigned mute_timeouts = 3;  // consecutive AT timeouts that count as a failed attempt
 };
 
+// Everything in `config` that would break an AT command or that the module cannot take, one line
+// each, naming the setting ("upstream username contains a double quote"). Empty when it is usable.
+// Nothing from the configuration reaches a quoted AT argument without passing this check.
+std::vector<std::string> check_session_config(const SessionConfig& config);
+
 }  // namespace modem::session
