@@ -839,6 +839,33 @@ void QuectelSession::on_packet_progress(std::string_view line) {
   log_->debug("publish {} retransmitted ({} so far)", result->msgid, it->second.retransmissions);
 }
 
+void QuectelSession::set_subscriptions(std::vector<std::pair<std::string, int>> filters) {
+  if (state_ == State::kReady) {
+    std::vector<std::string> removed;
+    for (const auto& [filter, qos] : config_.subscriptions) {
+      const bool kept = std::any_of(filters.begin(), filters.end(), [&](const auto& f) { return f.first == filter; });
+      if (!kept) removed.push_back(filter);
+    }
+    if (!removed.empty()) {
+      if (++subscribe_msgid_ > 65535) subscribe_msgid_ = 1;
+      channel_.submit(q::mqtt_unsubscribe(config_.client_index, subscribe_msgid_, removed), [this](const at::Result& r) {
+        if (!r.ok()) log_->warn("unsubscribing after a reload failed: {}", at::describe(r));
+      });
+    }
+    for (const auto& entry : filters) {
+      if (std::find(config_.subscriptions.begin(), config_.subscriptions.end(), entry) != config_.subscriptions.end()) {
+        continue;
+      }
+      if (++subscribe_msgid_ > 65535) subscribe_msgid_ = 1;
+      channel_.submit(q::mqtt_subscribe(config_.client_index, subscribe_msgid_, {entry}),
+                      [this, filter = entry.first](const at::Result& r) {
+                        if (!r.ok()) log_->warn("subscribing to \"{}\" after a reload failed: {}", filter, at::describe(r));
+                      });
+    }
+  }
+  config_.subscriptions = std::move(filters);
+}
+
 // ---- publishing -------------------------------------------------------------------------------
 
 std::size_t QuectelSession::publish_slots() const {

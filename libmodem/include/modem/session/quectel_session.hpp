@@ -130,6 +130,10 @@ class QuectelSession {
   // How many publish() calls would be accepted now.
   std::size_t publish_slots() const;
 
+  // New upstream subscriptions (a reload): in Ready the removed filters are unsubscribed and the
+  // new ones subscribed at once, without dropping the session; every later reconnect uses them.
+  void set_subscriptions(std::vector<std::pair<std::string, int>> filters);
+
   State state() const { return state_; }
   bool ready() const { return state_ == State::kReady; }
   const ModuleInfo& info() const { return info_; }

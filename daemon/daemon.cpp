@@ -1,0 +1,382 @@
+#include "daemon.hpp"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "logging.hpp"
+#include "modem/log.hpp"
+#include "modem/quectel/dialect.hpp"
+#include "modem/transport/port_discovery.hpp"
+
+namespace cellmqttd {
+
+namespace ms = modem::session;
+
+// SIGTERM/SIGINT/SIGHUP through a signalfd, so a signal is one more event in the loop.
+class Daemon::Signals final : public modem::EventSource {
+ public:
+  explicit Signals(std::function<void(int)> handler) : handler_(std::move(handler)) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int signal : {SIGTERM, SIGINT, SIGHUP})
+      sigaddset(&set, signal);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    std::signal(SIGPIPE, SIG_IGN);  // a broker that hangs up is an error return, not a death
+  }
+  ~Signals() override { ::close(fd_); }
+  bool ok() const { return fd_ >= 0; }
+  int poll_fd() const override { return fd_; }
+  short poll_events() const override { return POLLIN; }
+  std::optional<modem::TimePoint> next_deadline() const override { return std::nullopt; }
+  void dispatch(short) override {
+    signalfd_siginfo info{};
+    while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+      handler_(static_cast<int>(info.ssi_signo));
+  }
+
+ private:
+  std::function<void(int)> handler_;
+  int fd_ = -1;
+};
+
+Daemon::Daemon(modem::EventLoop& loop, DaemonConfig config, std::string config_path, bool verbose)
+    : loop_(loop),
+      config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      verbose_(verbose),
+      log_(modem::logger("main")),
+      rules_(config_.bridges),
+      modem_backoff_(ms::BackoffConfig{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2}) {
+  signals_ = std::make_unique<Signals>([this](int signal) {
+    if (signal == SIGHUP) {
+      reload();
+    } else {
+      shutdown();
+    }
+  });
+}
+
+Daemon::~Daemon() {
+  session_.reset();
+  if (channel_) loop_.remove(*channel_);
+  if (signals_) loop_.remove(*signals_);
+}
+
+int Daemon::run() {
+  if (!signals_->ok()) {
+    log_->error("cannot set up signal handling");
+    return kExitRuntime;
+  }
+  loop_.add(*signals_);
+  auto spool = Spool::open(config_.spool);
+  if (!spool) {
+    log_->error("{}", spool.error().message);
+    return kExitRuntime;
+  }
+  spool_ = std::move(spool).value();
+  if (spool_->size() > 0) log_->info("{} messages waiting in the spool from before", spool_->size());
+
+  LocalClientConfig local;
+  local.host = config_.local.host;
+  local.port = config_.local.port;
+  local.client_id = config_.local.client_id;
+  local.username = config_.local.username;
+  local.password = config_.local.password;
+  local.clean_session = config_.local.clean_session;
+  local.will = std::make_pair(state_topic(), std::string("0"));
+  local.reconnect = ms::BackoffConfig{std::chrono::milliseconds(500), std::chrono::seconds(30), 2.0, 0.2};
+  LocalClient::Events events;
+  events.message = [this](const LocalMessage& m) { on_local_message(m); };
+  events.after_read = [this] { after_local_read(); };
+  events.connection_changed = [this](bool connected) {
+    if (connected) last_state_payload_.clear();  // the retained documents are published afresh
+    status_changed();
+  };
+  local_ = std::make_unique<LocalClient>(loop_, local, events);
+  local_->set_subscriptions(rules_.local_subscriptions());
+  local_->start();
+
+  open_modem();
+
+  loop_.call_after(std::chrono::seconds(std::max(1, config_.status.interval_s)),
+                   [this] { periodic_status(); });
+  if (notifier_.watchdog_interval()) watchdog();
+
+  notifier_.ready(status_line(snapshot()));
+  log_->info("running: bridging {}:{} to {}:{} through the cellular module", config_.local.host,
+             config_.local.port, config_.upstream.host, config_.upstream.port);
+  loop_.run();
+  return exit_code_;
+}
+
+// ---- the module -------------------------------------------------------------------------------
+
+void Daemon::open_modem() {
+  if (stopping_) return;
+  std::string path = config_.modem.port;
+  if (path == "auto") {
+    auto ports = modem::enumerate_usb_serial_ports();
+    if (!ports) return retry_modem(ports.error().message);
+    const auto candidates = modem::rank_at_ports(ports.value());
+    if (candidates.empty()) {
+      return retry_modem(
+          "no Quectel or Fibocom AT port found (is the module plugged in? set [modem] port to its device)");
+    }
+    path = candidates.front().path;
+    log_->info("module port: {} ({}, {})", path, candidates.front().module, candidates.front().reason);
+  }
+  auto opened = modem::SerialPort::open(path, modem::SerialConfig{config_.modem.baud, false, true});
+  if (!opened) return retry_modem(opened.error().message);
+  port_ = std::move(opened).value();
+  channel_ = std::make_unique<modem::at::Channel>(*port_, loop_.clock());
+  loop_.add(*channel_);
+
+  ms::SessionConfig session_config = to_session_config(config_);
+  session_config.subscriptions = rules_.remote_subscriptions();
+  ms::SessionObserver observer;
+  observer.state_changed = [this](ms::State state) {
+    status_changed();
+    if (state == ms::State::kReady) drain();
+  };
+  observer.message = [this](const ms::InboundMessage& m) { on_upstream_message(m); };
+  observer.info_changed = [this] { status_changed(); };
+  observer.device_lost = [this](const std::string& why) { modem_lost(why); };
+  session_ = std::make_unique<ms::QuectelSession>(*channel_, loop_, session_config, observer);
+  if (!session_->start()) {
+    exit_code_ = kExitConfig;
+    loop_.stop();
+  }
+}
+
+void Daemon::retry_modem(const std::string& why) {
+  const auto wait = modem_backoff_.next();
+  log_->warn("{}; trying the module again in {:.0f} s", why, std::chrono::duration<double>(wait).count());
+  loop_.call_after(wait, [this] { open_modem(); });
+}
+
+void Daemon::modem_lost(const std::string& why) {
+  // Called from inside the channel's own dispatch: take it apart on the next turn of the loop.
+  loop_.call_after(modem::Duration::zero(), [this, why] {
+    session_.reset();
+    if (channel_) loop_.remove(*channel_);
+    channel_.reset();
+    port_.reset();
+    status_changed();
+    retry_modem("the module's port went away (" + why + ")");
+  });
+}
+
+// ---- bridging ---------------------------------------------------------------------------------
+
+void Daemon::on_local_message(const LocalMessage& message) {
+  const auto route = rules_.outbound(message.topic);
+  if (!route) {
+    ++counters_.unrouted;
+    return;
+  }
+  // Refused before it is spooled: it could never be sent (and must never reach the AT line).
+  std::optional<std::string> problem = modem::quectel::check_publish_topic(route->topic);
+  if (!problem && message.payload.size() > modem::quectel::kMaxPublishPayload) {
+    problem = fmt::format("its payload of {} bytes is over the module's limit of {}", message.payload.size(),
+                          modem::quectel::kMaxPublishPayload);
+  } else if (problem) {
+    problem = "its upstream topic " + *problem;
+  }
+  if (problem) {
+    ++counters_.refused;
+    log_->warn("not forwarding a message from \"{}\": {} ({} refused so far)",
+               modem::printable(message.topic, 80), *problem, counters_.refused);
+    return;
+  }
+  switch (spool_->enqueue(route->topic, message.payload, route->qos, message.retain)) {
+    case Spool::Stored::kStored:
+      break;
+    case Spool::Stored::kStoredAfterDroppingOldest:
+      ++counters_.dropped;
+      log_->warn("spool full: dropped the oldest message to keep \"{}\" ({} dropped so far)", route->topic,
+                 spool_->stats().dropped_oldest);
+      break;
+    case Spool::Stored::kDroppedNew:
+      ++counters_.dropped;
+      log_->warn("spool full: dropped a new message for \"{}\" ({} dropped so far)", route->topic,
+                 spool_->stats().dropped_new);
+      break;
+  }
+  spool_dirty_ = true;
+}
+
+void Daemon::after_local_read() {
+  if (!spool_dirty_) return;
+  spool_dirty_ = false;
+  if (auto committed = spool_->commit(); !committed) {
+    // Not healthy: the watchdog stops, and systemd restarts us rather than let us lose data.
+    spool_healthy_ = false;
+    log_->error("the spool cannot commit: {}", committed.error().message);
+    return;
+  }
+  drain();
+}
+
+void Daemon::drain() {
+  if (!session_ || !session_->ready() || stopping_) return;
+  if (rewind_) {
+    if (!sending_.empty()) return;  // let what is in flight finish first
+    last_sent_id_ = 0;              // then send again, in order, what is still spooled
+    rewind_ = false;
+  }
+  while (session_->publish_slots() > 0) {
+    const auto batch = spool_->peek(session_->publish_slots(), last_sent_id_);
+    if (batch.empty()) return;
+    for (const auto& m : batch) {
+      std::string reason;
+      const auto admission = session_->publish(
+          m.topic, m.payload, m.qos, m.retain,
+          [this, id = m.id](const ms::PublishOutcome& o) { on_outcome(id, o); }, &reason);
+      if (admission == ms::Admission::kBusy) return;
+      last_sent_id_ = m.id;
+      if (admission == ms::Admission::kAccepted) {
+        sending_.insert(m.id);
+      } else {
+        ++counters_.refused;
+        spool_->remove(m.id);
+      }
+    }
+  }
+}
+
+void Daemon::on_outcome(std::int64_t id, const ms::PublishOutcome& outcome) {
+  sending_.erase(id);
+  if (outcome.status == ms::PublishStatus::kDelivered) {
+    ++counters_.up;
+    spool_->remove(id);
+    spool_dirty_ = true;
+  } else {
+    ++counters_.resent;
+    rewind_ = true;
+    log_->debug("message {} not delivered ({}); it stays spooled and is sent again", id, outcome.reason);
+  }
+  // Removals are committed together, once per turn of the loop.
+  if (spool_dirty_) {
+    loop_.call_after(modem::Duration::zero(), [this] { after_local_read(); });
+  } else {
+    loop_.call_after(modem::Duration::zero(), [this] { drain(); });
+  }
+}
+
+void Daemon::on_upstream_message(const ms::InboundMessage& message) {
+  const auto route = rules_.inbound(message.topic);
+  if (!route) {
+    ++counters_.unrouted;
+    log_->debug("no [[bridge]] rule takes \"{}\" from upstream", modem::printable(message.topic, 80));
+    return;
+  }
+  ++counters_.down;
+  local_->publish(LocalMessage{route->topic, message.payload, route->qos, false});
+}
+
+// ---- status and systemd -----------------------------------------------------------------------
+
+StatusSnapshot Daemon::snapshot() const {
+  StatusSnapshot s;
+  s.state = session_ ? session_->state() : ms::State::kStopped;
+  s.info = session_ ? &session_->info() : &no_module_;
+  s.upstream = fmt::format("{}:{}", config_.upstream.host, config_.upstream.port);
+  s.spool_depth = spool_ ? spool_->size() : 0;
+  s.counters = counters_;
+  s.counters.dropped += local_ ? local_->stats().held_dropped : 0;
+  s.now = loop_.clock().now();
+  return s;
+}
+
+void Daemon::status_changed() {
+  if (status_scheduled_) return;
+  status_scheduled_ = true;
+  loop_.call_after(modem::Duration::zero(), [this] {
+    status_scheduled_ = false;
+    publish_status();
+  });
+}
+
+void Daemon::publish_status() {
+  const auto s = snapshot();
+  notifier_.status(status_line(s));
+  if (!local_ || !local_->connected() || stopping_) return;
+  local_->publish(LocalMessage{config_.status.topic, status_json(s), 1, true});
+  const std::string state = s.state == ms::State::kReady ? "1" : "0";
+  if (state != last_state_payload_) {
+    last_state_payload_ = state;
+    local_->publish(LocalMessage{state_topic(), state, 1, true});
+  }
+}
+
+void Daemon::periodic_status() {
+  publish_status();
+  loop_.call_after(std::chrono::seconds(std::max(1, config_.status.interval_s)),
+                   [this] { periodic_status(); });
+}
+
+void Daemon::watchdog() {
+  // WATCHDOG=1 only from a healthy loop: a spool that cannot commit would lose data, so systemd
+  // should restart us.
+  if (spool_healthy_) notifier_.watchdog();
+  loop_.call_after(*notifier_.watchdog_interval(), [this] { watchdog(); });
+}
+
+// ---- signals ----------------------------------------------------------------------------------
+
+void Daemon::reload() {
+  notifier_.reloading();
+  log_->info("SIGHUP: reloading {}", config_path_);
+  auto result = load_config(config_path_);
+  if (!result.config) {
+    for (const auto& error : result.errors)
+      log_->error("{}", error.to_string());
+    log_->error("the new configuration has {} error(s); keeping the running one", result.errors.size());
+    notifier_.ready(status_line(snapshot()));
+    return;
+  }
+  DaemonConfig fresh = std::move(*result.config);
+  apply_log_level(fresh.log.level, fresh.log.at_trace, verbose_);
+  rules_ = BridgeRules(fresh.bridges);
+  local_->set_subscriptions(rules_.local_subscriptions());
+  if (session_) session_->set_subscriptions(rules_.remote_subscriptions());
+  spool_->set_limits(fresh.spool);
+  config_.bridges = fresh.bridges;
+  config_.log = fresh.log;
+  config_.spool.max_messages = fresh.spool.max_messages;
+  config_.spool.max_bytes = fresh.spool.max_bytes;
+  config_.spool.overflow = fresh.spool.overflow;
+  config_.status.interval_s = fresh.status.interval_s;
+  log_->info(
+      "reloaded: {} bridge rule(s), log level {}; changes to [modem], [cellular], [upstream], [local], the "
+      "spool path and the status topic take effect after a restart",
+      rules_.rules().size(), config_.log.level);
+  notifier_.ready(status_line(snapshot()));
+}
+
+void Daemon::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  notifier_.stopping();
+  log_->info("stopping");
+  // Whatever happens below, the process ends within a few seconds.
+  loop_.call_after(std::chrono::seconds(8), [this] {
+    log_->warn("clean shutdown took too long; exiting");
+    loop_.stop();
+  });
+  auto finish_local = [this] {
+    if (spool_) (void)spool_->commit();
+    local_->stop(LocalMessage{state_topic(), "0", 1, true}, [this] { loop_.stop(); });
+  };
+  if (session_) {
+    session_->stop(finish_local);  // AT+QMTDISC: a clean DISCONNECT upstream
+  } else {
+    finish_local();
+  }
+}
+
+}  // namespace cellmqttd

@@ -1,0 +1,97 @@
+// cellmqttd as a whole: one event loop over the module's serial fd, the local broker's socket,
+// timers and signals (DESIGN.md). It owns the module through libmodem's session and moves
+// messages between the local Mosquitto and the upstream broker the module reaches:
+//
+//   local publish -> bridge rule (out) -> spool (committed before the PUBACK) -> session, in order,
+//                    up to the module's window -> delivered: removed from the spool
+//   +QMTRECV -> bridge rule (in) -> local publish (held, bounded, while the local broker is down)
+#pragma once
+
+#include <csignal>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "bridge_rules.hpp"
+#include "config.hpp"
+#include "local_client.hpp"
+#include "modem/at/channel.hpp"
+#include "modem/session/quectel_session.hpp"
+#include "modem/transport/event_loop.hpp"
+#include "modem/transport/serial_port.hpp"
+#include "notify.hpp"
+#include "spool.hpp"
+#include "status.hpp"
+
+namespace cellmqttd {
+
+// Exit codes, also documented in --help and the README.
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 1;   // the configuration is invalid
+constexpr int kExitUsage = 2;    // bad command line
+constexpr int kExitRuntime = 3;  // cannot start: the spool cannot be opened, signals, ...
+
+class Daemon {
+ public:
+  Daemon(modem::EventLoop& loop, DaemonConfig config, std::string config_path, bool verbose);
+  ~Daemon();
+
+  // Runs until SIGTERM or SIGINT; returns the exit code.
+  int run();
+
+ private:
+  class Signals;
+
+  // the module
+  void open_modem();
+  void retry_modem(const std::string& why);
+  void modem_lost(const std::string& why);
+  // bridging
+  void on_local_message(const LocalMessage& message);
+  void after_local_read();
+  void drain();
+  void on_outcome(std::int64_t id, const modem::session::PublishOutcome& outcome);
+  void on_upstream_message(const modem::session::InboundMessage& message);
+  // status and systemd
+  void status_changed();
+  void publish_status();
+  void periodic_status();
+  void watchdog();
+  // signals
+  void reload();
+  void shutdown();
+
+  StatusSnapshot snapshot() const;
+  std::string state_topic() const { return config_.status.topic + "/state"; }
+
+  modem::EventLoop& loop_;
+  DaemonConfig config_;
+  std::string config_path_;
+  bool verbose_;
+  std::shared_ptr<spdlog::logger> log_;
+  Notifier notifier_;
+  std::unique_ptr<Signals> signals_;
+  BridgeRules rules_;
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<LocalClient> local_;
+
+  std::unique_ptr<modem::SerialPort> port_;
+  std::unique_ptr<modem::at::Channel> channel_;
+  std::unique_ptr<modem::session::QuectelSession> session_;
+  modem::session::Backoff modem_backoff_;
+  modem::session::ModuleInfo no_module_;
+
+  std::set<std::int64_t> sending_;  // spool ids handed to the session, not yet delivered
+  std::int64_t last_sent_id_ = 0;
+  bool rewind_ = false;  // a send failed: start again from the oldest once idle
+  bool spool_dirty_ = false;
+  bool spool_healthy_ = true;
+  BridgeCounters counters_;
+  bool status_scheduled_ = false;
+  std::string last_state_payload_;
+  bool stopping_ = false;
+  int exit_code_ = kExitOk;
+};
+
+}  // namespace cellmqttd

@@ -1,0 +1,80 @@
+#include "status.hpp"
+
+#include <fmt/format.h>
+
+#include "modem/quectel/dialect.hpp"
+
+namespace cellmqttd {
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string status_json(const StatusSnapshot& s) {
+  const auto& info = *s.info;
+  const long uptime =
+      info.connected_since
+          ? static_cast<long>(
+                std::chrono::duration_cast<std::chrono::seconds>(s.now - *info.connected_since).count())
+          : 0;
+  const std::string rssi = info.rssi_dbm ? std::to_string(*info.rssi_dbm) : "null";
+  const std::string qmtstat =
+      info.last_qmtstat ? fmt::format("{{\"code\":{},\"meaning\":{}}}", *info.last_qmtstat,
+                                      json_string(modem::quectel::describe_qmtstat(*info.last_qmtstat)))
+                        : "null";
+  return fmt::format(
+      "{{\"state\":{},\"upstream\":{},\"model\":{},\"firmware\":{},\"imei\":{},\"operator\":{},"
+      "\"access_technology\":{},\"rssi_dbm\":{},\"registration\":{},\"pdp_active\":{},\"session_uptime_s\":{}"
+      ","
+      "\"last_qmtstat\":{},\"spool_depth\":{},\"counters\":{{\"up\":{},\"down\":{},\"dropped\":{},"
+      "\"refused\":{},"
+      "\"resent\":{},\"unrouted\":{}}}}}",
+      json_string(modem::session::to_string(s.state)), json_string(s.upstream), json_string(info.model),
+      json_string(info.revision), json_string(info.imei), json_string(info.operator_name),
+      json_string(info.access_technology), rssi,
+      json_string(modem::quectel::describe_registration(info.registration)),
+      info.pdp_active ? "true" : "false", uptime, qmtstat, s.spool_depth, s.counters.up, s.counters.down,
+      s.counters.dropped, s.counters.refused, s.counters.resent, s.counters.unrouted);
+}
+
+std::string status_line(const StatusSnapshot& s) {
+  const auto& info = *s.info;
+  const std::string module = info.model.empty() ? std::string("the module") : info.model;
+  const std::string rssi = info.rssi_dbm ? fmt::format(", RSSI {} dBm", *info.rssi_dbm) : std::string();
+  if (s.state == modem::session::State::kReady) {
+    return fmt::format("connected to {} via {}{}, spool {}", s.upstream, module, rssi, s.spool_depth);
+  }
+  return fmt::format("{} ({}){}, spool {}", modem::session::to_string(s.state), module, rssi, s.spool_depth);
+}
+
+}  // namespace cellmqttd
