@@ -23,6 +23,7 @@
 #include <tuple>
 #include <utility>
 
+#include "bridge_rules.hpp"
 #include "modem/quectel/dialect.hpp"
 
 namespace cellmqttd {
@@ -905,19 +906,8 @@ modem::session::SessionConfig to_session_config(const DaemonConfig& config) {
   s.protocol_version = u.protocol == "3.1" ? 3 : 4;
   if (u.will) s.will = modem::quectel::Will{u.will->topic, u.will->payload, u.will->qos, u.will->retain};
 
-  // The upstream side of the in/both rules. A filter named by two rules is subscribed once, at the
-  // higher QoS: a broker keeps one QoS per filter, and the higher one serves both rules.
-  for (const BridgeRule& rule : config.bridges) {
-    if (rule.direction == Direction::kOut) continue;
-    const std::string filter = rule.remote_prefix + rule.topic;
-    const auto same = std::find_if(s.subscriptions.begin(), s.subscriptions.end(),
-                                   [&](const auto& subscription) { return subscription.first == filter; });
-    if (same == s.subscriptions.end()) {
-      s.subscriptions.emplace_back(filter, rule.qos);
-    } else {
-      same->second = std::max(same->second, rule.qos);
-    }
-  }
+  // The upstream side of the in/both rules, as the bridge routes them.
+  s.subscriptions = BridgeRules(config.bridges).remote_subscriptions();
   return s;
 }
 

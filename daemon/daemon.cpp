@@ -135,8 +135,7 @@ void Daemon::open_modem() {
   channel_ = std::make_unique<modem::at::Channel>(*port_, loop_.clock());
   loop_.add(*channel_);
 
-  ms::SessionConfig session_config = to_session_config(config_);
-  session_config.subscriptions = rules_.remote_subscriptions();
+  const ms::SessionConfig session_config = to_session_config(config_);
   ms::SessionObserver observer;
   observer.state_changed = [this](ms::State state) {
     status_changed();

@@ -565,11 +565,14 @@ TEST(Config, SubscriptionsAreTheRemoteSideOfInAndBothRules) {
   config.upstream.host = "h";
   config.bridges = {
       {"telemetry/#", Direction::kOut, 1, "", "gw/"},  // out: publishes, never subscribes
-      {"cmd/#", Direction::kIn, 1, "local/", "gw/"},  {"sync/+", Direction::kBoth, 0, "", ""},
-      {"cmd/#", Direction::kIn, 2, "other/", "gw/"},  // the same filter: once, at the higher QoS
-      {"sync/+", Direction::kIn, 0, "", ""},          {"cmd/#", Direction::kIn, 0, "", "gw/"},
+      {"cmd/#", Direction::kIn, 1, "local/", "gw/"},
+      {"sync/+", Direction::kBoth, 0, "", ""},
+      {"cmd/#", Direction::kIn, 2, "other/", "gw/"},  // the same filter: once, with the first rule's
+                                                      // QoS (first match wins in inbound() too)
+      {"sync/+", Direction::kIn, 0, "", ""},
+      {"cmd/#", Direction::kIn, 0, "", "gw/"},
   };
-  const std::vector<std::pair<std::string, int>> expected = {{"gw/cmd/#", 2}, {"sync/+", 0}};
+  const std::vector<std::pair<std::string, int>> expected = {{"gw/cmd/#", 1}, {"sync/+", 0}};
   EXPECT_EQ(to_session_config(config).subscriptions, expected);
 }
 
