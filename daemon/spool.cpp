@@ -1,6 +1,8 @@
 #include "spool.hpp"
 
+#include <fcntl.h>  // AT_FDCWD
 #include <sqlite3.h>
+#include <unistd.h>  // faccessat
 
 #include <algorithm>
 #include <cerrno>
@@ -55,9 +57,32 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? "." : parent.string();
 }
 
+// Never replaced or repaired here: the file may hold messages that exist nowhere else.
+modem::Error corrupt_error(const std::string& path, const std::string& what, const std::string& detail) {
+  return modem::Error{path + ": " + what + " (" + detail +
+                          "): left untouched; move it aside and restart to begin an empty spool (`sqlite3 " +
+                          path + " .recover` may save its messages)",
+                      0};
+}
+
+// Why a file could not be opened or created. SQLite's own errno is unreliable here: after open()
+// with O_CREAT fails with EACCES it retries read-only, and that attempt's ENOENT is what it keeps,
+// which would send a person looking for a missing directory that is there. So ask the file system
+// directly: the directory must be writable (the WAL lives next to the file), then the file itself.
+int cannot_open_errno(const std::string& path, sqlite3* db) {
+  if (::faccessat(AT_FDCWD, directory_of(path).c_str(), W_OK | X_OK, AT_EACCESS) != 0) return errno;
+  if (::faccessat(AT_FDCWD, path.c_str(), F_OK, AT_EACCESS) == 0 &&
+      ::faccessat(AT_FDCWD, path.c_str(), R_OK | W_OK, AT_EACCESS) != 0) {
+    return errno;
+  }
+  return db != nullptr ? sqlite3_system_errno(db) : 0;
+}
+
 // Turns a SQLite failure into a sentence naming the file, what failed and what to do about it.
 modem::Error db_error(const std::string& path, sqlite3* db, int rc, const std::string& action) {
-  const int err = db != nullptr ? sqlite3_system_errno(db) : 0;
+  const int err = (rc & 0xff) == SQLITE_CANTOPEN ? cannot_open_errno(path, db)
+                  : db != nullptr                ? sqlite3_system_errno(db)
+                                                 : 0;
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -67,11 +92,8 @@ modem::Error db_error(const std::string& path, sqlite3* db, int rc, const std::s
                           0};
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-      return modem::Error{path + ": not a SQLite database, or corrupt (" +
-                              (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) +
-                              "): left untouched; move it aside (its messages are lost unless "
-                              "`sqlite3 FILE .recover` saves them) and restart to begin an empty spool",
-                          0};
+      return corrupt_error(path, "not a SQLite database, or corrupt",
+                           db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     default:
       break;
   }
@@ -174,7 +196,7 @@ std::optional<modem::Error> migrate(const std::string& path, sqlite3* db) {
     rc = sqlite3_exec(db, kMigrations[step], nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) return db_error(path, db, rc, "cannot write the schema");
   }
-  if (version != kSchemaVersion || fresh) {
+  if (version != kSchemaVersion) {
     const std::string stamp = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                               "; PRAGMA user_version = " + std::to_string(kSchemaVersion);
     rc = sqlite3_exec(db, stamp.c_str(), nullptr, nullptr, nullptr);
@@ -214,6 +236,8 @@ modem::Outcome<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   // use". The lock is on the database file itself, so two paths to the same file (a symlink, a
   // bind mount) are caught too, which a side lock file next to one of the names would miss.
   // Bonus: in exclusive mode the WAL index lives in heap memory, with no -shm file.
+  // The catch with POSIX locks: a process loses them when it closes *any* descriptor of the file,
+  // so nothing else in cellmqttd may open() spool.db (stat() is fine). SQLite itself knows this.
   rc = sqlite3_exec(db.get(), "PRAGMA locking_mode = EXCLUSIVE", nullptr, nullptr, nullptr);
   std::string journal_mode;
   if (rc == SQLITE_OK) rc = query_text(db.get(), "PRAGMA journal_mode = WAL", journal_mode);
@@ -235,10 +259,8 @@ modem::Outcome<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   rc = query_text(db.get(), "PRAGMA quick_check(1)", check);
   if (rc != SQLITE_OK) return db_error(path, db.get(), rc, "cannot read");
   if (check != "ok") {
-    return modem::Error{path + ": corrupt (" + check +
-                            "): left untouched; move it aside (its messages are lost unless "
-                            "`sqlite3 FILE .recover` saves them) and restart to begin an empty spool",
-                        0};
+    std::replace(check.begin(), check.end(), '\n', ' ');  // one log line
+    return corrupt_error(path, "corrupt", check);
   }
 
   rc = sqlite3_exec(db.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
@@ -366,8 +388,8 @@ void Spool::fail_batch(const char* what, int rc) {
     load_depth();
   }
   log()->error(
-      "{}: {}: the {} messages stored since the last commit are not in the spool; refusing more until "
-      "commit() reports it",
+      "{}: {}: the {} messages stored since the last commit are not in the spool; the next commit() "
+      "reports it and until then nothing more is stored",
       config_.path, message, lost);
   if (batch_error_.empty()) batch_error_ = message;
 }

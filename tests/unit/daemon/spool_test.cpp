@@ -2,6 +2,7 @@
 // accounted for, byte-exact, in order, across a real crash of a real process.
 #include "spool.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -71,6 +72,29 @@ std::vector<std::string> numbered(int from, int to) {
 // A child process's verdict travels back as its exit code; it must never return into GoogleTest.
 [[noreturn]] void child_exit(int code) {
   ::_exit(code);
+}
+
+// Whether some process holds a lock on SQLite's lock bytes of `path` (the page at 1 GiB, where
+// its unix VFS places them), as the kernel sees it: asked from a child, because F_GETLK does not
+// report the caller's own locks.
+bool locked_by_another_process(const std::string& path) {
+  const pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) child_exit(2);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0x40000000;  // PENDING_BYTE
+    lock.l_len = 512 + 2;       // PENDING, RESERVED and the SHARED range
+    if (::fcntl(fd, F_GETLK, &lock) != 0) child_exit(3);
+    child_exit(lock.l_type == F_UNLCK ? 0 : 1);
+  }
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child || !WIFEXITED(status)) return false;
+  EXPECT_LE(WEXITSTATUS(status), 1) << "the lock probe failed";
+  return WEXITSTATUS(status) == 1;
 }
 
 class SpoolTest : public ::testing::Test {
@@ -299,6 +323,8 @@ TEST_P(SpoolCrashTest, CommittedMessagesSurviveTheProcessDying) {
   // The committed data is in the WAL, not yet checkpointed: reopening must recover it from there.
   ASSERT_TRUE(fs::exists(path() + "-wal"));
   EXPECT_GT(fs::file_size(path() + "-wal"), 0u);
+  // Exclusive locking mode keeps the WAL index in memory: no -shm file for anyone else to map.
+  EXPECT_FALSE(fs::exists(path() + "-shm"));
 
   auto spool = open_ok(config());
   ASSERT_NE(spool, nullptr);
@@ -446,7 +472,11 @@ TEST_F(SpoolTest, ASecondOpenInTheSameProcessFailsClearly) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().message.rfind(path() + ": in use by another process", 0), 0u)
       << second.error().message;
+  // SQLite's locks are POSIX record locks, which a process loses when it closes *any* descriptor of
+  // the file: the failed second open must not have cost the first its lock.
+  EXPECT_TRUE(locked_by_another_process(path()));
   first.reset();
+  EXPECT_FALSE(locked_by_another_process(path()));
   EXPECT_NE(open_ok(config()), nullptr);
 }
 
@@ -504,16 +534,38 @@ TEST_F(SpoolTest, AMissingDirectoryIsReportedClearly) {
 }
 
 TEST_F(SpoolTest, AnUnwritableDirectoryIsReportedClearly) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
+  // Root writes anywhere, and CI runs as root: the attempt is made by a child that, if root, first
+  // becomes nobody (as the daemon runs as its own user).
+  fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec);
   fs::create_directory(dir_.path() / "ro");
-  fs::permissions(dir_.path() / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+  fs::permissions(dir_.path() / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                          fs::perms::group_exec | fs::perms::others_read |
+                                          fs::perms::others_exec);
   SpoolConfig ro = config();
   ro.path = (dir_.path() / "ro" / "spool.db").string();
-  modem::Outcome<std::unique_ptr<Spool>> spool = Spool::open(ro);
+  const std::string expected = ro.path +
+                               ": cannot create: Permission denied (can the daemon's user write to " +
+                               (dir_.path() / "ro").string() + "?";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) child_exit(2);
+    modem::Outcome<std::unique_ptr<Spool>> spool = Spool::open(ro);
+    if (spool.ok()) child_exit(3);
+    if (spool.error().message.rfind(expected, 0) != 0) {
+      std::cerr << "child got: " << spool.error().message << "\n";
+      child_exit(4);
+    }
+    if (spool.error().errnum != EACCES) child_exit(5);
+    child_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
   fs::permissions(dir_.path() / "ro", fs::perms::owner_all);
-  ASSERT_FALSE(spool.ok());
-  EXPECT_EQ(spool.error().message.rfind(ro.path + ": cannot create: Permission denied", 0), 0u)
-      << spool.error().message;
+  ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see the child_exit() codes; expected a message starting " << expected;
+  EXPECT_FALSE(fs::exists(ro.path));
 }
 
 TEST_F(SpoolTest, AFileThatIsNotADatabaseIsReportedAndLeftAlone) {
@@ -548,6 +600,34 @@ TEST_F(SpoolTest, ADamagedSpoolIsReportedAndLeftAlone) {
   modem::Outcome<std::unique_ptr<Spool>> spool = Spool::open(config());
   ASSERT_FALSE(spool.ok());
   EXPECT_NE(spool.error().message.find("corrupt"), std::string::npos) << spool.error().message;
+  EXPECT_EQ(read_file(path()), bytes);
+}
+
+TEST_F(SpoolTest, ADamagedFreeListIsReportedAtOpenNotAtTheNextStore) {
+  // Reading the messages does not touch the free-page list; only the check at open does. Left
+  // undetected, the first enqueue() to reuse a free page would fail in the middle of operation.
+  {
+    auto spool = open_ok(config());
+    ASSERT_NE(spool, nullptr);
+    for (int i = 0; i < 200; ++i)
+      spool->enqueue("t", std::string(500, 'f'), 1, false);
+    commit_ok(*spool);
+    for (const SpooledMessage& message : spool->peek(150))
+      spool->remove(message.id);
+  }
+  std::string bytes = read_file(path());
+  const std::size_t pages = bytes.size() / 4096;
+  // The header's first free-list trunk page (offset 32, big-endian): point it past the end.
+  ASSERT_NE(bytes.substr(32, 4), std::string(4, '\0')) << "the test needs free pages";
+  const auto bogus = static_cast<std::uint32_t>(pages + 1000);
+  for (int i = 0; i < 4; ++i)
+    bytes[32 + i] = static_cast<char>((bogus >> (24 - 8 * i)) & 0xff);
+  std::ofstream(path(), std::ios::binary | std::ios::trunc) << bytes;
+
+  modem::Outcome<std::unique_ptr<Spool>> spool = Spool::open(config());
+  ASSERT_FALSE(spool.ok());
+  EXPECT_NE(spool.error().message.find("corrupt"), std::string::npos) << spool.error().message;
+  EXPECT_EQ(spool.error().message.find('\n'), std::string::npos) << spool.error().message;
   EXPECT_EQ(read_file(path()), bytes);
 }
 
@@ -588,10 +668,19 @@ TEST_F(SpoolTest, AFailedWriteIsReportedByCommitAndUndoesTheWholeBatch) {
     std::uintmax_t largest = std::max(fs::file_size(path()), fs::file_size(path() + "-wal"));
     const rlimit tight{static_cast<rlim_t>(largest + 8192), RLIM_INFINITY};
     if (::setrlimit(RLIMIT_FSIZE, &tight) != 0) child_exit(4);
-    for (int i = 0; i < 20; ++i)
-      spool.enqueue("t", std::string(64 * 1024, 'z'), 1, false);
-    if (spool.commit()) child_exit(5);  // must report the failure
-    if (spool.size() != 3 || spool.stats().stored != 3) child_exit(6);
+    // 4 MiB: more than SQLite's page cache, so the failure shows while storing (a cache spill to
+    // the WAL), not only at commit. From the first refusal on, every message is refused: storing
+    // the rest would let commit() pass off a half-lost batch as durable.
+    int first_refused = -1;
+    for (int i = 0; i < 64; ++i) {
+      const Stored stored = spool.enqueue("t", std::string(64 * 1024, 'z'), 1, false);
+      if (stored == Stored::kDroppedNew && first_refused < 0) first_refused = i;
+      if (stored != Stored::kDroppedNew && first_refused >= 0) child_exit(12);
+    }
+    if (first_refused < 0) child_exit(13);
+    if (spool.commit()) child_exit(5);    // must report the failure
+    if (!spool.commit()) child_exit(14);  // reported once; nothing pending now
+    if (spool.size() != 3 || spool.stats().stored != 3 || spool.stats().dropped_new != 0) child_exit(6);
     if (payloads_of(spool.peek(100)) != std::vector<std::string>{"kept0", "kept1", "kept2"}) child_exit(7);
     // Once there is room again, the spool works again.
     if (::setrlimit(RLIMIT_FSIZE, &unlimited) != 0) child_exit(8);
