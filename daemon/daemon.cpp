@@ -191,6 +191,7 @@ void Daemon::on_local_message(const LocalMessage& message) {
                modem::printable(message.topic, 80), *problem, counters_.refused);
     return;
   }
+  const auto dropped_before = spool_->stats().dropped_new;
   switch (spool_->enqueue(route->topic, message.payload, route->qos, message.retain)) {
     case Spool::Stored::kStored:
       break;
@@ -201,8 +202,16 @@ void Daemon::on_local_message(const LocalMessage& message) {
       break;
     case Spool::Stored::kDroppedNew:
       ++counters_.dropped;
-      log_->warn("spool full: dropped a new message for \"{}\" ({} dropped so far)", route->topic,
-                 spool_->stats().dropped_new);
+      if (spool_->stats().dropped_new == dropped_before) {
+        // Not for lack of room: the database refused the write (disk full, I/O error). The
+        // watchdog stops, so systemd restarts us instead of letting messages go.
+        spool_healthy_ = false;
+        log_->error("the spool could not store a message for \"{}\": the disk is full or failing",
+                    route->topic);
+      } else {
+        log_->warn("spool full: dropped a new message for \"{}\" ({} dropped so far)", route->topic,
+                   spool_->stats().dropped_new);
+      }
       break;
   }
   spool_dirty_ = true;

@@ -1,5 +1,8 @@
 #include "support/session_rig.hpp"
 
+#include <gtest/gtest.h>
+
+#include <cstdio>
 #include <stdexcept>
 
 namespace test_support {
@@ -8,7 +11,7 @@ namespace {
 modem::at::ChannelConfig channel_config() {
   modem::at::ChannelConfig config;
   config.resync_quiet = std::chrono::milliseconds(50);
-  config.probe_timeout = std::chrono::milliseconds(500);
+  config.probe_timeout = std::chrono::seconds(1);
   return config;
 }
 }  // namespace
@@ -45,6 +48,18 @@ SessionRig::SessionRig(SessionRigOptions options)
 }
 
 SessionRig::~SessionRig() {
+  // A failed test shows the story: the session's decisions and the AT traffic (tail).
+  if (::testing::Test::HasFailure()) {
+    const auto session_lines = session_log_.lines();
+    const auto at_lines = at_trace_.lines();
+    std::fprintf(stderr, "---- session log (%zu lines) ----\n", session_lines.size());
+    for (const auto& line : session_lines)
+      std::fprintf(stderr, "%s\n", line.c_str());
+    std::fprintf(stderr, "---- AT trace, last 200 of %zu lines ----\n", at_lines.size());
+    for (std::size_t i = at_lines.size() > 200 ? at_lines.size() - 200 : 0; i < at_lines.size(); ++i) {
+      std::fprintf(stderr, "%s\n", at_lines[i].c_str());
+    }
+  }
   session_.reset();
   if (channel_) loop_.remove(*channel_);
 }

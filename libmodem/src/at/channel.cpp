@@ -207,6 +207,9 @@ void Channel::handle_line(const std::string& line) {
         log_->debug("resync: module answers again; waiting {} ms for quiet",
                     std::chrono::duration_cast<std::chrono::milliseconds>(config_.resync_quiet).count());
         phase_ = Phase::kSettling;
+        // It answers: whatever timed out before is no longer a run of silence. (Otherwise, after
+        // a long outage, one slow command would at once look like a dead module again.)
+        consecutive_timeouts_ = 0;
         return;
       }
       [[fallthrough]];

@@ -95,6 +95,7 @@ TEST(ChannelResync, AMuteModuleCountsConsecutiveTimeoutsUntilItAnswers) {
   EXPECT_EQ(h.stream.written(), "AT+CREG?\rAT\rAT\r");
   h.advance(milliseconds(100));  // third probe
   h.module_says("\r\nOK\r\n");
+  EXPECT_EQ(h.channel.consecutive_timeouts(), 0u);  // it answers: the run of silence is over
   h.advance(milliseconds(100));
   h.peer.on("AT+CREG?\rAT\rAT\rAT\rAT\r", "\r\nOK\r\n");
   auto next = h.submit(command("AT"));

@@ -91,7 +91,8 @@ class Channel final : public EventSource {
   bool idle() const { return phase_ == Phase::kIdle && queue_.empty(); }
   std::size_t queued() const { return queue_.size(); }
   std::size_t awaiting_completion() const { return pending_.size(); }
-  // Commands and probes in a row that got no final result; reset by the next final result.
+  // Commands and probes in a row that got no final result; reset by the next final result of a
+  // command or an answered resync probe.
   unsigned consecutive_timeouts() const { return consecutive_timeouts_; }
   const ChannelStats& stats() const { return stats_; }
 
