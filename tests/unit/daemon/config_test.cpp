@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.hpp"
+
 namespace cellmqttd {
 namespace {
 
@@ -29,30 +31,7 @@ std::vector<std::string> errors_of(std::string_view text, const std::string& bas
   return errors_of(parse_config(text, kSource, base_dir));
 }
 
-// A directory of its own for password files, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cellmqttd-config-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(path_ / name, std::ios::binary) << content;
-    return (path_ / name).string();
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using TempDir = test_support::TempDir;
 
 // ---- a valid file -----------------------------------------------------------------------------
 
@@ -126,7 +105,7 @@ interval_s = 15
 level = "debug"
 at_trace = true
 )",
-                                   kSource, dir.str());
+                                   kSource, dir.path().string());
   ASSERT_TRUE(result.errors.empty()) << errors_of(result).front();
   ASSERT_TRUE(result.config.has_value());
   const DaemonConfig& c = *result.config;
@@ -176,7 +155,8 @@ at_trace = true
   EXPECT_EQ(c.bridges[2].direction, Direction::kBoth);
   EXPECT_EQ(c.bridges[2].qos, 0);
 
-  EXPECT_EQ(c.spool.path, (fs::path(dir.str()) / "spool/queue.db").string());  // relative to the file
+  EXPECT_EQ(c.spool.path,
+            (fs::path(dir.path().string()) / "spool/queue.db").string());  // relative to the file
   EXPECT_EQ(c.spool.max_messages, 10u);
   EXPECT_EQ(c.spool.max_bytes, 4096u);
   EXPECT_EQ(c.spool.overflow, Overflow::kDropNew);
@@ -491,7 +471,7 @@ TEST(Config, PasswordFileIsRelativeToTheConfigFileAndLosesOneNewline) {
             "[cellular]\npassword_file = \"cellular.pw\"\n"
             "[upstream]\nhost = \"h\"\npassword_file = \"upstream.pw\"\n"
             "[[bridge]]\ntopic = \"#\"\n");
-  const auto result = load_config((fs::path(dir.str()) / "cellmqttd.toml").string());
+  const auto result = load_config((fs::path(dir.path().string()) / "cellmqttd.toml").string());
   ASSERT_TRUE(result.config.has_value()) << errors_of(result).front();
   EXPECT_EQ(result.config->upstream.password, kSecret);
   EXPECT_EQ(result.config->cellular.password, kSecret);
@@ -517,10 +497,10 @@ TEST(Config, OnlyOneNewlineIsStrippedAndTheSecretNeverAppearsInAnError) {
       "[upstream]\nhost = \"h\"\npassword_file = \"two-newlines.pw\"\n"
       "[local]\npassword_file = \"empty.pw\"\n"
       "[[bridge]]\ntopic = \"#\"\n";
-  const std::string quote = (fs::path(dir.str()) / "quote.pw").string();
-  const std::string two = (fs::path(dir.str()) / "two-newlines.pw").string();
-  const std::string empty = (fs::path(dir.str()) / "empty.pw").string();
-  const auto errors = errors_of(text, dir.str());
+  const std::string quote = (fs::path(dir.path().string()) / "quote.pw").string();
+  const std::string two = (fs::path(dir.path().string()) / "two-newlines.pw").string();
+  const std::string empty = (fs::path(dir.path().string()) / "empty.pw").string();
+  const auto errors = errors_of(text, dir.path().string());
   const std::vector<std::string> expected = {
       "test.toml:2:1: cellular.password_file: the password in " + quote +
           " contains a double quote, which the module cannot take inside a quoted AT argument",
@@ -537,11 +517,11 @@ TEST(Config, OnlyOneNewlineIsStrippedAndTheSecretNeverAppearsInAnError) {
 
 TEST(Config, ADirectoryIsNotAPasswordFile) {
   TempDir dir;
-  const auto errors =
-      errors_of("[upstream]\nhost = \"h\"\npassword_file = \".\"\n[[bridge]]\ntopic = \"#\"\n", dir.str());
+  const auto errors = errors_of(
+      "[upstream]\nhost = \"h\"\npassword_file = \".\"\n[[bridge]]\ntopic = \"#\"\n", dir.path().string());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0],
-            "test.toml:3:1: upstream.password_file: cannot read " + dir.str() + ": Is a directory");
+            "test.toml:3:1: upstream.password_file: cannot read " + dir.path().string() + ": Is a directory");
 }
 
 // ---- the file itself ----------------------------------------------------------------------------

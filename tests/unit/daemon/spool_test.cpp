@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "support/log_capture.hpp"
+#include "support/temp_dir.hpp"
 
 namespace cellmqttd {
 namespace {
@@ -31,24 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 using Stored = Spool::Stored;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "cellmqtt-spool-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = test_support::TempDir;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
