@@ -187,7 +187,9 @@ MosquittoBroker MosquittoBroker::start(BrokerOptions options) {
 
   std::ofstream config(dir / "mosquitto.conf");
   config << "listener " << broker.port_ << " 127.0.0.1\n"
-         << "persistence false\n"
+         << "persistence " << (options.persistence ? "true" : "false") << "\n"
+         << "persistence_location " << (dir.string() + "/") << "\n"
+         << "max_queued_messages " << options.max_queued_messages << "\n"
          << "log_dest file " << (dir / "mosquitto.log").string() << "\n"
          << "log_type all\n"
          << "log_timestamp_format %H:%M:%S\n"

@@ -15,6 +15,15 @@ namespace test_support {
 struct BrokerOptions {
   // User name -> password. Any user turns anonymous access off.
   std::vector<std::pair<std::string, std::string>> users;
+  // Keep sessions, subscriptions, retained and queued messages across stop()/restart() (saved
+  // in the broker's directory when it stops), as Debian's default mosquitto.conf does. Without
+  // it a restart forgets every persistent session, and a test could not tell a message the
+  // broker forgot from one the code under test lost.
+  bool persistence = false;
+  // QoS 1 and 2 messages the broker queues per client beyond those in flight; 0: no limit.
+  // mosquitto's default, 1000, silently drops the rest, which a test counting every message of a
+  // backlog must rule out.
+  int max_queued_messages = 1000;
 };
 
 class MosquittoBroker {

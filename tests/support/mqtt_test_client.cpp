@@ -44,10 +44,13 @@ bool MqttTestClient::pump_until(Done done, milliseconds limit) {
 }
 
 void MqttTestClient::connect(int port, const std::string& client_id, std::optional<std::string> username,
-                             std::optional<std::string> password) {
+                             std::optional<std::string> password, bool clean_session) {
   if (mosq_ != nullptr) mosquitto_destroy(mosq_);
   connack_.reset();
-  mosq_ = mosquitto_new(client_id.c_str(), true, this);
+  // A new libmosquitto client numbers its packets from 1 again.
+  acked_.clear();
+  subacks_.clear();
+  mosq_ = mosquitto_new(client_id.c_str(), clean_session, this);
   if (mosq_ == nullptr) throw std::runtime_error("mosquitto_new failed");
   mosquitto_connect_callback_set(mosq_, &MqttTestClient::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttTestClient::on_disconnect);
@@ -91,6 +94,12 @@ void MqttTestClient::publish(const std::string& topic, std::string_view payload,
 std::vector<ReceivedMessage> MqttTestClient::wait_for_messages(std::size_t n, milliseconds limit) {
   pump_until([this, n] { return messages_.size() >= n; }, limit);
   return messages_;
+}
+
+bool MqttTestClient::pump(milliseconds wait) {
+  if (mosq_ == nullptr || !connected_) return false;
+  const int rc = mosquitto_loop(mosq_, static_cast<int>(wait.count()), 1);
+  return rc != MOSQ_ERR_NO_CONN && rc != MOSQ_ERR_CONN_LOST && connected_;
 }
 
 void MqttTestClient::disconnect() {

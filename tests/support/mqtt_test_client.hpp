@@ -32,16 +32,22 @@ class MqttTestClient {
   MqttTestClient(const MqttTestClient&) = delete;
   MqttTestClient& operator=(const MqttTestClient&) = delete;
 
-  // Connects to 127.0.0.1:port (clean session) and waits for the CONNACK. Throws
-  // std::runtime_error when the connection fails or the broker refuses it.
+  // Connects to 127.0.0.1:port and waits for the CONNACK. Throws std::runtime_error when the
+  // connection fails or the broker refuses it. With clean_session false the broker keeps the
+  // client's subscriptions and queues its QoS 1/2 messages while it is away; connecting again
+  // with the same id picks them up (what arrived before stays in messages()).
   void connect(int port, const std::string& client_id, std::optional<std::string> username = std::nullopt,
-               std::optional<std::string> password = std::nullopt);
+               std::optional<std::string> password = std::nullopt, bool clean_session = true);
   // Subscribes and waits for the SUBACK; returns the granted QoS (128: refused).
   int subscribe(const std::string& topic, int qos);
   // Publishes and returns once the broker acknowledged it (QoS 0: once it is written).
   void publish(const std::string& topic, std::string_view payload, int qos, bool retain = false);
   // Pumps until at least `n` messages arrived in all or `limit` passed; returns all that arrived.
   std::vector<ReceivedMessage> wait_for_messages(std::size_t n, std::chrono::milliseconds limit);
+  // One pass of the network loop, waiting at most `wait` for the socket: for a test that drives
+  // several clients from one loop. Returns false once the connection is gone.
+  bool pump(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+  bool connected() const { return connected_; }
   const std::vector<ReceivedMessage>& messages() const { return messages_; }
   void disconnect();
 

@@ -299,6 +299,12 @@ void QuectelSession::handle_in_any_state(Event event, const std::string& detail,
       return;
     case Event::kChannelStuck:
       if (state_ == State::kStopped || state_ == State::kStopping) break;
+      // The timeout that made the run long enough has already failed its step and started a
+      // recovery: the same silence must not count as a second failed attempt.
+      if (state_ == State::kWaiting) {
+        log_->warn("the module does not answer ({})", detail);
+        return;
+      }
       log_->warn("the module does not answer ({}); if this persists it needs a power cycle", detail);
       session_lost("the module stopped answering");
       channel_.abort_all();
@@ -830,7 +836,20 @@ void QuectelSession::on_qmtrecv(std::string_view line) {
 
 void QuectelSession::on_packet_progress(std::string_view line) {
   const auto result = q::parse_packet_result(line);
-  if (!result || result->client != config_.client_index || result->result != 1) return;
+  if (!result || result->client != config_.client_index) return;
+  if (result->result != 1) {
+    // An outcome nobody waits for. Before this session has published anything it can only be a
+    // publish a previous run left in the module's data phase (it died between AT+QMTPUBEX and
+    // the payload): the module took our first bytes (AT probes) as that payload and sent them.
+    if (stats_.publishes_accepted == 0) {
+      log_->warn(
+          "the module completed a publish (msgid {}) that this run never made: a previous run died while the "
+          "module waited for its payload, and the module published the bytes that came next (AT probes) in "
+          "its place",
+          result->msgid);
+    }
+    return;
+  }
   auto it = in_flight_.find(result->msgid);
   if (it == in_flight_.end()) return;
   it->second.retransmissions =
@@ -843,23 +862,28 @@ void QuectelSession::set_subscriptions(std::vector<std::pair<std::string, int>> 
   if (state_ == State::kReady) {
     std::vector<std::string> removed;
     for (const auto& [filter, qos] : config_.subscriptions) {
-      const bool kept = std::any_of(filters.begin(), filters.end(), [&](const auto& f) { return f.first == filter; });
+      const bool kept =
+          std::any_of(filters.begin(), filters.end(), [&](const auto& f) { return f.first == filter; });
       if (!kept) removed.push_back(filter);
     }
     if (!removed.empty()) {
       if (++subscribe_msgid_ > 65535) subscribe_msgid_ = 1;
-      channel_.submit(q::mqtt_unsubscribe(config_.client_index, subscribe_msgid_, removed), [this](const at::Result& r) {
-        if (!r.ok()) log_->warn("unsubscribing after a reload failed: {}", at::describe(r));
-      });
+      channel_.submit(q::mqtt_unsubscribe(config_.client_index, subscribe_msgid_, removed),
+                      [this](const at::Result& r) {
+                        if (!r.ok()) log_->warn("unsubscribing after a reload failed: {}", at::describe(r));
+                      });
     }
     for (const auto& entry : filters) {
-      if (std::find(config_.subscriptions.begin(), config_.subscriptions.end(), entry) != config_.subscriptions.end()) {
+      if (std::find(config_.subscriptions.begin(), config_.subscriptions.end(), entry) !=
+          config_.subscriptions.end()) {
         continue;
       }
       if (++subscribe_msgid_ > 65535) subscribe_msgid_ = 1;
       channel_.submit(q::mqtt_subscribe(config_.client_index, subscribe_msgid_, {entry}),
                       [this, filter = entry.first](const at::Result& r) {
-                        if (!r.ok()) log_->warn("subscribing to \"{}\" after a reload failed: {}", filter, at::describe(r));
+                        if (!r.ok())
+                          log_->warn("subscribing to \"{}\" after a reload failed: {}", filter,
+                                     at::describe(r));
                       });
     }
   }
