@@ -104,9 +104,9 @@ int Daemon::run() {
 
   loop_.call_after(std::chrono::seconds(std::max(1, config_.status.interval_s)),
                    [this] { periodic_status(); });
+  notifier_.ready(status_line(snapshot()));
   if (notifier_.watchdog_interval()) watchdog();
 
-  notifier_.ready(status_line(snapshot()));
   log_->info("running: bridging {}:{} to {}:{} through the cellular module", config_.local.host,
              config_.local.port, config_.upstream.host, config_.upstream.port);
   loop_.run();
