@@ -254,7 +254,6 @@ void QuectelSession::enter(State state) {
       run({{q::set_functionality(0), require_ok}, {q::set_functionality(1), require_ok}});
       break;
     case State::kRebooting:
-      rebooting_on_purpose_ = true;
       channel_.submit(q::reset_module(), [](const at::Result&) {});
       arm_timer(config_.boot_timeout);
       break;
@@ -492,13 +491,11 @@ void QuectelSession::handle(Event event, const std::string& detail) {
       return;
     case State::kRebooting:
       if (event == Event::kModuleBooted) {
-        rebooting_on_purpose_ = false;
         return transition(State::kProbing);
       }
       if (event == Event::kTimer) {
         log_->warn("no RDY within {} s of the reset; probing anyway",
                    std::chrono::duration_cast<std::chrono::seconds>(config_.boot_timeout).count());
-        rebooting_on_purpose_ = false;
         return transition(State::kProbing);
       }
       return;

@@ -207,8 +207,7 @@ class QuectelSession {
   std::optional<EventLoop::TimerId> health_timer_;
   std::optional<EventLoop::TimerId> stable_timer_;
   State resume_ = State::kProbing;  // where kWaiting goes when its backoff is over
-  bool rebooting_on_purpose_ = false;
-  bool mqtt_opened_ = false;  // +QMTOPEN: <idx>,0 seen in this attempt: a +QMTSTAT is now real
+  bool mqtt_opened_ = false;        // +QMTOPEN: <idx>,0 seen in this attempt: a +QMTSTAT is now real
   std::function<void()> stopped_;
 
   Rung rung_ = Rung::kReopen;
