@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "at_server.hpp"
 
@@ -538,27 +539,27 @@ void Ec200uPersonality::qmtcfg(const AtCommandLine& command, const std::shared_p
   };
   auto bad = [&] { reply->cme_error(kCmeInvalidParameter); };
 
-  if (option == "version") {
+  // The options that are one integer within a documented range (AT+QMTCFG parameter table).
+  struct IntegerOption {
+    const char* name;
+    long lo;
+    long hi;
+    int Client::*value;
+  };
+  static constexpr IntegerOption kIntegerOptions[] = {
+      {"version", 3, 4, &Client::version},
+      {"pdpcid", 1, 16, &Client::pdp_cid},
+      {"keepalive", 0, 3600, &Client::keepalive_s},
+      {"qmtping", 5, 60, &Client::ping_interval_s},
+  };
+  const auto integer_option = std::find_if(std::begin(kIntegerOptions), std::end(kIntegerOptions),
+                                           [&](const IntegerOption& o) { return option == o.name; });
+
+  if (integer_option != std::end(kIntegerOptions)) {
     if (query) {
-      reply->line(fmt::format("+QMTCFG: \"version\",{}", client.version));
-    } else if (auto v = number(2, 3, 4)) {
-      client.version = *v;
-    } else {
-      return bad();
-    }
-  } else if (option == "pdpcid") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"pdpcid\",{}", client.pdp_cid));
-    } else if (auto v = number(2, 1, 16)) {
-      client.pdp_cid = *v;
-    } else {
-      return bad();
-    }
-  } else if (option == "keepalive") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"keepalive\",{}", client.keepalive_s));
-    } else if (auto v = number(2, 0, 3600)) {
-      client.keepalive_s = *v;
+      reply->line(fmt::format("+QMTCFG: \"{}\",{}", integer_option->name, client.*(integer_option->value)));
+    } else if (auto v = number(2, integer_option->lo, integer_option->hi)) {
+      client.*(integer_option->value) = *v;
     } else {
       return bad();
     }
@@ -627,14 +628,6 @@ void Ec200uPersonality::qmtcfg(const AtCommandLine& command, const std::shared_p
         if (!l) return bad();
         client.recv_length = *l;
       }
-    } else {
-      return bad();
-    }
-  } else if (option == "qmtping") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"qmtping\",{}", client.ping_interval_s));
-    } else if (auto v = number(2, 5, 60)) {
-      client.ping_interval_s = *v;
     } else {
       return bad();
     }
