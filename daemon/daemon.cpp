@@ -132,6 +132,7 @@ void Daemon::open_modem() {
   auto opened = modem::SerialPort::open(path, modem::SerialConfig{config_.modem.baud, false, true});
   if (!opened) return retry_modem(opened.error().message);
   port_ = std::move(opened).value();
+  no_module_reason_.clear();
   channel_ = std::make_unique<modem::at::Channel>(*port_, loop_.clock());
   loop_.add(*channel_);
 
@@ -139,7 +140,10 @@ void Daemon::open_modem() {
   ms::SessionObserver observer;
   observer.state_changed = [this](ms::State state) {
     status_changed();
-    if (state == ms::State::kReady) drain();
+    if (state == ms::State::kReady) {
+      modem_backoff_.reset();  // the port works: if it goes away again, look for it again soon
+      drain();
+    }
   };
   observer.message = [this](const ms::InboundMessage& m) { on_upstream_message(m); };
   observer.info_changed = [this] { status_changed(); };
@@ -152,8 +156,10 @@ void Daemon::open_modem() {
 }
 
 void Daemon::retry_modem(const std::string& why) {
+  no_module_reason_ = why;
+  status_changed();
   const auto wait = modem_backoff_.next();
-  log_->warn("{}; trying the module again in {:.0f} s", why, std::chrono::duration<double>(wait).count());
+  log_->warn("{}; trying the module again in {:.1f} s", why, std::chrono::duration<double>(wait).count());
   loop_.call_after(wait, [this] { open_modem(); });
 }
 
@@ -293,6 +299,7 @@ StatusSnapshot Daemon::snapshot() const {
   s.state = session_ ? session_->state() : ms::State::kStopped;
   s.info = session_ ? &session_->info() : &no_module_;
   s.upstream = fmt::format("{}:{}", config_.upstream.host, config_.upstream.port);
+  s.no_module_reason = session_ ? std::string() : no_module_reason_;
   s.spool_depth = spool_ ? spool_->size() : 0;
   s.counters = counters_;
   s.counters.dropped += local_ ? local_->stats().held_dropped : 0;

@@ -81,6 +81,7 @@ class Daemon {
   std::unique_ptr<modem::session::QuectelSession> session_;
   modem::session::Backoff modem_backoff_;
   modem::session::ModuleInfo no_module_;
+  std::string no_module_reason_;  // the last reason open_modem() failed, until it succeeds
 
   std::set<std::int64_t> sending_;  // spool ids handed to the session, not yet delivered
   std::int64_t last_sent_id_ = 0;

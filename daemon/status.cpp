@@ -74,6 +74,10 @@ std::string status_line(const StatusSnapshot& s) {
   if (s.state == modem::session::State::kReady) {
     return fmt::format("connected to {} via {}{}, spool {}", s.upstream, module, rssi, s.spool_depth);
   }
+  if (!s.no_module_reason.empty()) {
+    // What `systemctl status` shows on a gateway whose module is missing: the reason, not "stopped".
+    return fmt::format("waiting for the module: {}; spool {}", s.no_module_reason, s.spool_depth);
+  }
   return fmt::format("{} ({}){}, spool {}", modem::session::to_string(s.state), module, rssi, s.spool_depth);
 }
 

@@ -24,6 +24,8 @@ struct StatusSnapshot {
   modem::session::State state = modem::session::State::kStopped;
   const modem::session::ModuleInfo* info = nullptr;
   std::string upstream;  // host:port
+  // Why there is no session at all (no AT port found, the port cannot be opened); empty otherwise.
+  std::string no_module_reason;
   std::size_t spool_depth = 0;
   BridgeCounters counters;
   modem::TimePoint now{};

@@ -1,5 +1,7 @@
 #include "mosquitto_broker.hpp"
 
+#include "child_process.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -38,11 +40,6 @@ constexpr auto kStopLimit = std::chrono::seconds(10);
   throw std::runtime_error(what + ": " + std::system_category().message(err));
 }
 
-int remaining_ms(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<int>(left) : 0;
-}
-
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
@@ -50,77 +47,8 @@ std::string read_file(const fs::path& path) {
   return out.str();
 }
 
-// The program from PATH, else from the directory Debian installs it in (/usr/sbin is not on a
-// normal user's PATH).
-std::string find_program(const std::string& name, const std::string& fallback_dir) {
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream dirs(path);
-    std::string dir;
-    while (std::getline(dirs, dir, ':')) {
-      if (dir.empty()) continue;
-      const fs::path candidate = fs::path(dir) / name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    }
-  }
-  const fs::path candidate = fs::path(fallback_dir) / name;
-  if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  throw std::runtime_error(name + " not found on PATH nor in " + fallback_dir +
-                           " (Debian package: mosquitto; scripts/setup installs it)");
-}
-
-// Starts `argv` with stdin from /dev/null, stdout and stderr to `output`, and no other fd: a broker
-// that inherited a client socket of the test would keep that connection alive after the test
-// closed it, and the broker would never see the close. The child dies with the test process, so a
-// test that crashes leaves no broker behind. Between fork and exec only async-signal-safe calls.
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& output) {
-  std::vector<char*> args;
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const std::string output_path = output.string();
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork", errno);
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the test died before prctl took effect
-    const int in = ::open("/dev/null", O_RDONLY);
-    const int out = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(127);
-    ::close_range(3, ~0U, 0);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits for `pid` to exit, at most until `deadline`; returns its wait status, or nullopt if it is
-// still running. Waits on a pidfd, so the wait ends the moment the process does.
-std::optional<int> wait_for_exit(pid_t pid, Clock::time_point deadline) {
-  // Through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link pidfd_open.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid || (done < 0 && errno == ECHILD)) {
-      if (pidfd >= 0) ::close(pidfd);
-      return status;
-    }
-    const int left = remaining_ms(deadline);
-    if (left == 0) break;
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
-      ::poll(&p, 1, left);
-    } else {
-      ::poll(nullptr, 0, std::min(left, 10));  // no pidfd (old kernel): look again shortly
-    }
-  }
-  if (pidfd >= 0) ::close(pidfd);
-  return std::nullopt;
-}
-
 void run(const std::vector<std::string>& argv, const fs::path& output) {
-  const pid_t pid = spawn(argv, output);
+  const pid_t pid = spawn_process(argv, output.string());
   const auto status = wait_for_exit(pid, Clock::now() + kStopLimit);
   if (!status) {
     ::kill(pid, SIGKILL);
@@ -212,6 +140,8 @@ MosquittoBroker MosquittoBroker::start(BrokerOptions options) {
     config << "allow_anonymous false\n"
            << "password_file " << passwords.string() << "\n";
   }
+  for (const std::string& line : options.extra_config)
+    config << line << "\n";
   config.close();
   if (!config) throw std::runtime_error("cannot write " + (dir / "mosquitto.conf").string());
 
@@ -255,7 +185,7 @@ void MosquittoBroker::release() noexcept {
 
 void MosquittoBroker::launch() {
   const fs::path dir(dir_);
-  pid_ = spawn({find_program("mosquitto", "/usr/sbin"), "-c", (dir / "mosquitto.conf").string()},
+  pid_ = spawn_process({find_program("mosquitto", "/usr/sbin"), "-c", (dir / "mosquitto.conf").string()},
                dir / "mosquitto.out");
   const auto deadline = Clock::now() + kStartLimit;
   for (;;) {

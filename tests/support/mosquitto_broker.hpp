@@ -24,6 +24,8 @@ struct BrokerOptions {
   // mosquitto's default, 1000, silently drops the rest, which a test counting every message of a
   // backlog must rule out.
   int max_queued_messages = 1000;
+  // More mosquitto.conf lines, written after the ones above (a bridge's "connection" section, say).
+  std::vector<std::string> extra_config = {};
 };
 
 class MosquittoBroker {

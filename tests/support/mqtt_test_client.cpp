@@ -124,6 +124,10 @@ void MqttTestClient::on_subscribe(mosquitto*, void* self, int mid, int count, co
   client_of(self)->subacks_[mid] = count > 0 ? granted[0] : 128;
 }
 
+int MqttTestClient::socket() const {
+  return mosq_ != nullptr ? mosquitto_socket(mosq_) : -1;
+}
+
 void MqttTestClient::on_message(mosquitto*, void* self, const mosquitto_message* message) {
   client_of(self)->messages_.push_back(ReceivedMessage{
       message->topic,
@@ -132,6 +136,7 @@ void MqttTestClient::on_message(mosquitto*, void* self, const mosquitto_message*
                               : std::string(),
       message->qos,
       message->retain,
+      Clock::now(),
   });
 }
 

@@ -22,6 +22,7 @@ struct ReceivedMessage {
   std::string payload;  // byte-exact
   int qos;
   bool retain;
+  std::chrono::steady_clock::time_point received_at;  // when the callback saw it (for the benchmarks)
 };
 
 class MqttTestClient {
@@ -48,6 +49,9 @@ class MqttTestClient {
   // several clients from one loop. Returns false once the connection is gone.
   bool pump(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   bool connected() const { return connected_; }
+  // The connection's socket, to wait on several clients at once with poll() and then pump() the
+  // ones that have something; -1 when not connected.
+  int socket() const;
   const std::vector<ReceivedMessage>& messages() const { return messages_; }
   void disconnect();
 

@@ -7,6 +7,7 @@
 // cost a wake-up per byte. Input is handed to the module only once it would have arrived.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -33,6 +34,10 @@ class SerialLine final : public modem::EventSource {
   // Forget queued output and input (the module lost power).
   void discard();
 
+  // Bytes that crossed the line so far, each way (for the benchmarks' accounting of line time).
+  std::uint64_t bytes_received() const { return bytes_received_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+
   int poll_fd() const override { return fd_; }
   short poll_events() const override;
   std::optional<modem::TimePoint> next_deadline() const override;
@@ -42,10 +47,14 @@ class SerialLine final : public modem::EventSource {
   void read_input();
   void deliver_due_input();
   void write_due_output();
+  // How many bytes must have left the UART before the next write: the rest of the current
+  // output, or a millisecond's worth of it if that is less.
+  std::size_t next_batch_size() const;
 
   int fd_;
   const modem::Clock& clock_;
   modem::Duration byte_time_;  // zero when unpaced
+  std::size_t batch_bytes_;    // bytes per millisecond at this rate (0 when unpaced)
   std::size_t split_ = 0;
 
   struct Arrival {
@@ -56,8 +65,13 @@ class SerialLine final : public modem::EventSource {
   modem::TimePoint input_free_at_{};
 
   std::string output_;
+  std::deque<std::size_t> output_ends_;  // where each send() ends, counted like written_total_
+  std::size_t output_total_ = 0;         // bytes ever queued for output
+  std::size_t written_total_ = 0;        // bytes ever written to the pty
   modem::TimePoint output_free_at_{};  // when the bytes written so far have left the UART
   modem::TimePoint next_split_write_{};
+  std::uint64_t bytes_received_ = 0;
+  std::uint64_t bytes_sent_ = 0;
   bool blocked_ = false;  // the pty buffer is full: wait for POLLOUT
   std::function<void(std::string_view)> receiver_;
   std::mt19937 rng_{20261122};

@@ -158,9 +158,10 @@ std::string SimModule::stats_json() const {
   const auto figures = personality_->mqtt_figures();
   return fmt::format(
       "{{\"model\":{},\"commands\":{{{}}},\"messages_up\":{},\"messages_down\":{},\"sessions\":{},"
-      "\"max_in_flight\":{},\"registered\":{}}}",
+      "\"max_in_flight\":{},\"registered\":{},\"bytes_from_host\":{},\"bytes_to_host\":{}}}",
       json_string(options_.model), commands, figures.messages_up, figures.messages_down, figures.sessions,
-      figures.max_in_flight, world_.registered() ? "true" : "false");
+      figures.max_in_flight, world_.registered() ? "true" : "false", line_.bytes_received(),
+      line_.bytes_sent());
 }
 
 }  // namespace modemsim

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace modem::session {
 namespace {
 
@@ -19,6 +22,7 @@ TEST(Backoff, GrowsExponentiallyWithinTheJitterBandAndStopsAtTheCap) {
   config.multiplier = 2.0;
   config.jitter = 0.2;
   Backoff backoff(config, 42);
+  EXPECT_LE(secs(backoff.next()), 0.25);  // the first attempt: soon
   double nominal = 1;
   for (int i = 0; i < 12; ++i) {
     const double wait = secs(backoff.next());
@@ -34,7 +38,21 @@ TEST(Backoff, ResetStartsOver) {
   for (int i = 0; i < 5; ++i)
     backoff.next();
   backoff.reset();
-  EXPECT_LE(secs(backoff.next()), 1.2);
+  EXPECT_LE(secs(backoff.next()), 0.25);
+  EXPECT_GE(secs(backoff.next()), 0.8);
+}
+
+TEST(Backoff, TheFirstAttemptIsPromptButSpreadOverAFleet) {
+  std::vector<double> firsts;
+  for (std::uint32_t seed = 1; seed <= 50; ++seed) {
+    Backoff backoff(BackoffConfig{}, seed);
+    firsts.push_back(secs(backoff.next()));
+  }
+  std::sort(firsts.begin(), firsts.end());
+  EXPECT_GE(firsts.front(), 0.0);
+  EXPECT_LE(firsts.back(), 0.25);
+  // Spread over the window, not bunched: fifty gateways in more than the window's first half.
+  EXPECT_GT(firsts.back() - firsts.front(), 0.125);
 }
 
 TEST(Backoff, JitterSpreadsAFleet) {
