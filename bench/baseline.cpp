@@ -27,7 +27,7 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 }
 
 double field_guide_run(const BenchContext& context) {
-  auto upstream = test_support::MosquittoBroker::start(unlimited_broker());
+  auto upstream = test_support::MosquittoBroker::start(bench_broker());
   auto modemsim = test_support::ModemsimProcess::start({upstream.port(), modemsim_args(context.latency_ms, kRttMs, 0)});
   test_support::MqttTestClient sink;
   sink.connect(upstream.port(), "bench-sink");

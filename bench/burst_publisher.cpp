@@ -36,6 +36,7 @@ BurstResult publish_burst(int port, const std::vector<OutgoingMessage>& messages
     ~Destroy() { mosquitto_destroy(m); }
   } destroy{mosq};
   mosquitto_max_inflight_messages_set(mosq, kWindow);
+  mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1);
   mosquitto_connect_callback_set(mosq, [](mosquitto*, void* self, int rc) {
     auto* c = static_cast<Counter*>(self);
     c->connected = rc == 0;

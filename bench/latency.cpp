@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <iostream>
+#include <thread>
 #include <vector>
 
+#include "direct_driver.hpp"
 #include "publish_bound.hpp"
 #include "rig.hpp"
 #include "sections.hpp"
@@ -34,6 +36,9 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
   Rig rig(options);
   test_support::MqttTestClient app;
   app.connect(rig.local().port(), "bench-latency-app");
+  // Idle: on entering Ready the session asks the module for signal, operator and network (three
+  // AT commands a publish would queue behind); let that pass first.
+  rig.pump_until([] { return false; }, milliseconds(1000));
 
   const std::size_t samples = context.quick ? 30 : 300;
   std::vector<double> totals_ms;
@@ -50,12 +55,33 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
     rig.pump_until([] { return false; }, milliseconds(20));
   }
 
+  // The same publishes driven by a bare AT client on a second modemsim (no daemon, no local broker):
+  // the test bed's own floor.
+  auto direct_module = test_support::ModemsimProcess::start({rig.upstream().port(), modemsim_args(context.latency_ms, 0, 0)});
+  DirectDriver direct(direct_module.link());
+  std::vector<double> floors_ms;
+  for (std::size_t i = 0; i < samples; ++i) {
+    std::string payload = fmt::format("{:010}", samples + i);
+    payload.resize(kPayloadBytes, '.');
+    const std::size_t arrived = rig.sink().messages().size();
+    const auto sent = Clock::now();
+    std::thread driver([&] { direct.publish(std::string(kRemotePrefix) + "lat/x", payload, 1); });
+    const bool ok = rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, milliseconds(10'000));
+    driver.join();
+    if (!ok) throw std::runtime_error("latency: a directly driven message did not arrive upstream");
+    floors_ms.push_back(std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
+    rig.pump_until([] { return false; }, milliseconds(20));
+  }
+  direct_module.stop();
+
   // Message ids 1..samples, as the session numbers them.
   const auto bound = publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
                                    {1, std::string(kRemotePrefix) + "lat/x", kPayloadBytes, 1,
                                     static_cast<int>(samples)});
   const double median = percentile(totals_ms, 0.5);
   const double p99 = percentile(totals_ms, 0.99);
+  const double floor_median = percentile(floors_ms, 0.5);
+  const double floor_p99 = percentile(floors_ms, 0.99);
   report.insert("latency", toml::table{
                                {"samples", static_cast<std::int64_t>(samples)},
                                {"payload_bytes", static_cast<std::int64_t>(kPayloadBytes)},
@@ -66,14 +92,18 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
                                {"line_and_emulated_ms", rounded(bound.until_sent_ms)},
                                {"own_share_median_ms", rounded(median - bound.until_sent_ms)},
                                {"own_share_p99_ms", rounded(p99 - bound.until_sent_ms)},
+                               {"direct_at_median_ms", rounded(floor_median)},
+                               {"direct_at_p99_ms", rounded(floor_p99)},
+                               {"above_direct_at_median_ms", rounded(median - floor_median)},
                            });
   const std::string table = fmt::format(
       "## Latency, local publish to upstream subscriber (idle, RTT 0, QoS 1, {} B, {} samples)\n\n"
-      "| median ms | p99 ms | line + emulated ms | own share median ms | own share p99 ms |\n"
-      "|---|---|---|---|---|\n"
-      "| {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n\n",
+      "| median ms | p99 ms | line + emulated ms | own share median ms | own share p99 ms | "
+      "bare AT client median ms | bare AT client p99 ms | median above bare AT client ms |\n"
+      "|---|---|---|---|---|---|---|---|\n"
+      "| {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} |\n\n",
       kPayloadBytes, samples, median, p99, bound.until_sent_ms, median - bound.until_sent_ms,
-      p99 - bound.until_sent_ms);
+      p99 - bound.until_sent_ms, floor_median, floor_p99, median - floor_median);
   markdown += table;
   std::cerr << table;
 }

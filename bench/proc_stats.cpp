@@ -28,6 +28,8 @@ ProcessSample sample_process(pid_t pid) {
   ProcessSample sample;
   sample.rss_kib = status_field(proc / "status", "VmRSS");
   sample.rss_peak_kib = status_field(proc / "status", "VmHWM");
+  sample.pss_kib = status_field(proc / "smaps_rollup", "Pss");
+  sample.anonymous_kib = status_field(proc / "smaps_rollup", "Anonymous");
   for (const auto& task : std::filesystem::directory_iterator(proc / "task")) {
     sample.context_switches += status_field(task.path() / "status", "voluntary_ctxt_switches") +
                                status_field(task.path() / "status", "nonvoluntary_ctxt_switches");

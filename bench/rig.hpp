@@ -35,8 +35,8 @@ struct RigOptions {
   bool start_daemon = true;  // false: start_daemon() later (to time a cold start)
 };
 
-// Both brokers with no limit on queued messages: the bench counts every message.
-test_support::BrokerOptions unlimited_broker();
+// A broker for the bench: no limit on queued messages (the bench counts every one), no Nagle.
+test_support::BrokerOptions bench_broker();
 
 class Rig {
  public:

@@ -1,7 +1,7 @@
 // The spool and the daemon's footprint.
 //  * Idle: RSS and wake-ups per second (context switches of all its threads over a quiet window)
 //    while Ready with nothing to send.
-//  * Burst: with the network down (nothing drains), a local application publishes 100,000 small
+//  * Burst: with the module gone (nothing drains), a local application publishes 100,000 small
 //    QoS 1 messages as fast as the local broker takes them. The enqueue time runs from the first
 //    publish to the daemon's last commit, read from the spool files' modification time once the
 //    daemon's status reports all of them spooled (the status is published every second; the
@@ -59,12 +59,13 @@ void run_spool(const BenchContext& context, toml::table& report, std::string& ma
   const double window_s = std::chrono::duration<double>(idle_window).count();
   const double wakeups = static_cast<double>(idle_after.context_switches - idle_before.context_switches) / window_s;
 
-  // The burst, with the network down so nothing drains; the status every second shows the depth.
+  // The burst, with the module gone (modemsim stopped: its port vanishes, as when the module is
+  // unplugged) so nothing drains; the status every second shows the depth.
   options.status_interval_s = 1;
   Rig rig(options);
   const std::size_t states = rig.state_messages();
-  rig.modemsim().control("network down");
-  if (!rig.wait_state("0", states, milliseconds(60'000))) throw std::runtime_error("spool: still Ready with the network down");
+  rig.modemsim().stop();
+  if (!rig.wait_state("0", states, milliseconds(60'000))) throw std::runtime_error("spool: still Ready without the module");
   const std::size_t count = context.quick ? 20'000 : 100'000;
   std::vector<OutgoingMessage> burst;
   for (std::size_t i = 0; i < count; ++i) {
@@ -90,16 +91,22 @@ void run_spool(const BenchContext& context, toml::table& report, std::string& ma
                              {"rss_idle_kib", static_cast<std::int64_t>(idle_after.rss_kib)},
                              {"rss_spooled_kib", static_cast<std::int64_t>(full.rss_kib)},
                              {"rss_peak_kib", static_cast<std::int64_t>(full.rss_peak_kib)},
+                             {"pss_idle_kib", static_cast<std::int64_t>(idle_after.pss_kib)},
+                             {"pss_spooled_kib", static_cast<std::int64_t>(full.pss_kib)},
+                             {"anonymous_idle_kib", static_cast<std::int64_t>(idle_after.anonymous_kib)},
+                             {"anonymous_spooled_kib", static_cast<std::int64_t>(full.anonymous_kib)},
                              {"idle_wakeups_per_s", rounded(wakeups)},
                              {"idle_window_s", rounded(window_s, 0)},
                          });
   const std::string table = fmt::format(
       "## Spool and footprint\n\n"
-      "| enqueue msgs/s ({} x {} B) | local publisher msgs/s | RSS idle MiB | RSS {} spooled MiB | peak RSS MiB | idle wake-ups/s |\n"
-      "|---|---|---|---|---|---|\n"
-      "| {:.0f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} | {:.3f} |\n\n",
+      "| enqueue msgs/s ({} x {} B) | local publisher msgs/s | RSS idle MiB | RSS {} spooled MiB | peak RSS MiB | "
+      "PSS idle / spooled MiB | anonymous idle / spooled MiB | idle wake-ups/s |\n"
+      "|---|---|---|---|---|---|---|---|\n"
+      "| {:.0f} | {:.0f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} / {:.1f} | {:.1f} / {:.1f} | {:.3f} |\n\n",
       count, kPayloadBytes, count, static_cast<double>(count) / enqueue_s, static_cast<double>(count) / publish_s,
-      idle_after.rss_kib / 1024.0, full.rss_kib / 1024.0, full.rss_peak_kib / 1024.0, wakeups);
+      idle_after.rss_kib / 1024.0, full.rss_kib / 1024.0, full.rss_peak_kib / 1024.0, idle_after.pss_kib / 1024.0,
+      full.pss_kib / 1024.0, idle_after.anonymous_kib / 1024.0, full.anonymous_kib / 1024.0, wakeups);
   markdown += table;
   std::cerr << table;
 }

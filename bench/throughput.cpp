@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <thread>
 
 #include "burst_publisher.hpp"
+#include "direct_driver.hpp"
 #include "support/child_process.hpp"
 #include "proc_stats.hpp"
 #include "publish_bound.hpp"
@@ -43,16 +45,16 @@ std::vector<OutgoingMessage> make_burst(const std::string& topic, std::size_t pa
   return burst;
 }
 
-// Publishes `burst` to the broker on `port` from a thread of its own (a local application) while
-// this thread takes the arrivals at the upstream subscriber.
-Rate measure(int port, test_support::MqttTestClient& sink, const std::vector<OutgoingMessage>& burst,
+// Runs `send` (the whole burst) on a thread of its own while this thread takes the arrivals at the
+// upstream subscriber; the rate is taken after the first tenth of the arrivals.
+Rate measure(test_support::MqttTestClient& sink, std::size_t count, const std::function<void()>& send,
              milliseconds limit) {
   const std::size_t first = sink.messages().size();
-  std::thread publisher([&] { publish_burst(port, burst, 1); });
+  std::thread sender(send);
   const auto deadline = Clock::now() + limit;
-  while (sink.messages().size() < first + burst.size() && Clock::now() < deadline)
+  while (sink.messages().size() < first + count && Clock::now() < deadline)
     sink.pump(milliseconds(50));
-  publisher.join();
+  sender.join();
 
   std::vector<Clock::time_point> arrivals;
   std::set<std::string> payloads;
@@ -69,6 +71,12 @@ Rate measure(int port, test_support::MqttTestClient& sink, const std::vector<Out
   return rate;
 }
 
+// A local application publishing `burst` to the broker on `port`.
+Rate measure_local_burst(int port, test_support::MqttTestClient& sink, const std::vector<OutgoingMessage>& burst,
+                         milliseconds limit) {
+  return measure(sink, burst.size(), [&] { publish_burst(port, burst, 1); }, limit);
+}
+
 // Mosquitto's bridge, as a user would set it up, to the same upstream broker through a shaped link.
 class MosquittoBridge {
  public:
@@ -80,8 +88,8 @@ class MosquittoBridge {
         {context.shaped_link, "--listen", std::to_string(link_port_), "--to", std::to_string(upstream_port),
          "--bytes-per-s", fmt::format("{}", line_bytes_per_s), "--one-way-ms", fmt::format("{}", rtt_ms / 2.0)},
         link_log_.string());
-    auto options = unlimited_broker();
-    options.extra_config = {
+    auto options = bench_broker();
+    options.extra_config.insert(options.extra_config.end(), {
         "connection bench-bridge",
         fmt::format("address 127.0.0.1:{}", link_port_),
         "remote_clientid bench-bridge",
@@ -89,7 +97,7 @@ class MosquittoBridge {
         "restart_timeout 1",
         "topic # out 0 q0/ up/q0/",
         "topic # out 1 q1/ up/q1/",
-    };
+    });
     broker_ = std::make_unique<test_support::MosquittoBroker>(test_support::MosquittoBroker::start(options));
     if (!upstream.wait_for_log("as bench-bridge", milliseconds(30'000)))
       throw std::runtime_error("mosquitto's bridge did not connect through the shaped link");
@@ -113,8 +121,9 @@ class MosquittoBridge {
 void run_throughput(const BenchContext& context, toml::table& report, std::string& markdown) {
   toml::array cells;
   markdown += "## Upstream throughput (115200 baud)\n\n"
-              "| QoS | payload B | RTT ms | msgs/s | bound msgs/s | ratio to bound | Mosquitto bridge msgs/s | ours / bridge |\n"
-              "|---|---|---|---|---|---|---|---|\n";
+              "| QoS | payload B | RTT ms | msgs/s | bound msgs/s | ratio to bound | bare AT client / bound | "
+              "Mosquitto bridge msgs/s | ours / bridge |\n"
+              "|---|---|---|---|---|---|---|---|---|\n";
   std::size_t serial = 0;
   for (const int rtt : kRtts) {
     RigOptions options;
@@ -123,6 +132,15 @@ void run_throughput(const BenchContext& context, toml::table& report, std::strin
     options.bridges = {{"q0/#", "out", 0, "", ""}, {"q1/#", "out", 1, "", ""}};
     Rig rig(options);
     MosquittoBridge bridge(context, rig.upstream().port(), rtt, rig.upstream());
+    // At RTT 0 the module's line is the only limit: drive a second modemsim directly too (no
+    // daemon), to see how much of any gap to the bound is the test bed's own.
+    std::unique_ptr<test_support::ModemsimProcess> direct_module;
+    std::unique_ptr<DirectDriver> direct;
+    if (rtt == 0) {
+      direct_module = std::make_unique<test_support::ModemsimProcess>(test_support::ModemsimProcess::start(
+          {rig.upstream().port(), modemsim_args(context.latency_ms, rtt, 0)}));
+      direct = std::make_unique<DirectDriver>(direct_module->link());
+    }
     int next_msgid = 1;  // the session numbers its QoS 1 publishes 1, 2, ... from its start
     for (const int qos : kQoses) {
       for (const std::size_t payload : kPayloads) {
@@ -140,11 +158,24 @@ void run_throughput(const BenchContext& context, toml::table& report, std::strin
         const auto before = sample_process(rig.daemon().pid());
         const auto burst = make_burst(local_topic, payload, count, serial);
         serial += count;
-        const Rate ours = measure(rig.local().port(), rig.sink(), burst, limit);
+        const Rate ours = measure_local_burst(rig.local().port(), rig.sink(), burst, limit);
         const auto after = sample_process(rig.daemon().pid());
         const auto burst_bridge = make_burst(local_topic, payload, count, serial);
         serial += count;
-        const Rate theirs = measure(bridge.port(), rig.sink(), burst_bridge, limit);
+        const Rate theirs = measure_local_burst(bridge.port(), rig.sink(), burst_bridge, limit);
+
+        Rate floor;
+        if (direct) {
+          const auto burst_direct = make_burst(local_topic, payload, count, serial);
+          serial += count;
+          floor = measure(
+              rig.sink(), count,
+              [&] {
+                for (const auto& m : burst_direct)
+                  direct->publish(upstream_topic, m.payload, qos);
+              },
+              limit);
+        }
 
         const double ratio = ours.msgs_per_s / bound.msgs_per_s;
         const double vs_bridge = theirs.msgs_per_s > 0 ? ours.msgs_per_s / theirs.msgs_per_s : 0;
@@ -165,10 +196,16 @@ void run_throughput(const BenchContext& context, toml::table& report, std::strin
             {"line_bytes_per_publish", rounded(bound.host_to_module_bytes + bound.module_to_host_bytes, 1)},
             {"daemon_cpu_us_per_msg", rounded((after.cpu_s - before.cpu_s) * 1e6 / static_cast<double>(count), 1)},
         };
+        if (direct) {
+          cell.insert("direct_at_msgs_per_s", rounded(floor.msgs_per_s, 1));
+          cell.insert("direct_at_ratio_to_bound", rounded(floor.msgs_per_s / bound.msgs_per_s));
+        }
         cells.push_back(std::move(cell));
-        const std::string row = fmt::format("| {} | {} | {} | {:.1f} | {:.1f} | {:.3f} | {:.1f} | {:.2f} |\n", qos,
-                                            payload, rtt, ours.msgs_per_s, bound.msgs_per_s, ratio,
-                                            theirs.msgs_per_s, vs_bridge);
+        const std::string direct_ratio =
+            direct ? fmt::format("{:.3f}", floor.msgs_per_s / bound.msgs_per_s) : std::string("-");
+        const std::string row =
+            fmt::format("| {} | {} | {} | {:.1f} | {:.1f} | {:.3f} | {} | {:.1f} | {:.2f} |\n", qos, payload, rtt,
+                        ours.msgs_per_s, bound.msgs_per_s, ratio, direct_ratio, theirs.msgs_per_s, vs_bridge);
         markdown += row;
         std::cerr << "throughput " << row;
       }

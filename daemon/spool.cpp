@@ -251,6 +251,9 @@ modem::Outcome<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   // power loss, not just a crash. Removals relax this per transaction (see remove()).
   rc = sqlite3_exec(db.get(), "PRAGMA synchronous = FULL", nullptr, nullptr, nullptr);
   if (rc == SQLITE_OK) rc = sqlite3_exec(db.get(), kJournalSizeLimit, nullptr, nullptr, nullptr);
+  // The spool touches few pages (the newest leaf on enqueue, the oldest on peek and remove), so
+  // SQLite's default 2 MiB page cache would only grow a gateway's memory, not speed anything up.
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db.get(), "PRAGMA cache_size = -256", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return db_error(path, db.get(), rc, "cannot configure");
 
   // A corrupt page would otherwise surface in the middle of a drain, where the only choice left is

@@ -52,6 +52,7 @@ void MqttTestClient::connect(int port, const std::string& client_id, std::option
   subacks_.clear();
   mosq_ = mosquitto_new(client_id.c_str(), clean_session, this);
   if (mosq_ == nullptr) throw std::runtime_error("mosquitto_new failed");
+  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);  // the benchmarks time arrivals
   mosquitto_connect_callback_set(mosq_, &MqttTestClient::on_connect);
   mosquitto_disconnect_callback_set(mosq_, &MqttTestClient::on_disconnect);
   mosquitto_publish_callback_set(mosq_, &MqttTestClient::on_publish);

@@ -213,6 +213,8 @@ bool MqttLink::connect(const MqttConnectOptions& options) {
   int rc = mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
                                 options.protocol_version == 3 ? MQTT_PROTOCOL_V31 : MQTT_PROTOCOL_V311);
   if (rc != MOSQ_ERR_SUCCESS) return fail("setting the protocol version", rc);
+  // The module's TCP stack is not modelled: no Nagle delay of our own on top of --rtt-ms.
+  mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
   if (options.username || options.password) {
     rc = mosquitto_username_pw_set(mosq_, options.username ? options.username->c_str() : nullptr,
                                    options.password ? options.password->c_str() : nullptr);
