@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "support/child_process.hpp"
 #include "rig.hpp"
 #include "sections.hpp"
+#include "support/child_process.hpp"
 
 namespace bench {
 
@@ -28,15 +28,16 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 
 double field_guide_run(const BenchContext& context) {
   auto upstream = test_support::MosquittoBroker::start(bench_broker());
-  auto modemsim = test_support::ModemsimProcess::start({upstream.port(), modemsim_args(context.latency_ms, kRttMs, 0)});
+  auto modemsim =
+      test_support::ModemsimProcess::start({upstream.port(), modemsim_args(context.latency_ms, kRttMs, 0)});
   test_support::MqttTestClient sink;
   sink.connect(upstream.port(), "bench-sink");
   sink.subscribe("home/sensors/temperature", 1);
   const auto log = std::filesystem::temp_directory_path() / fmt::format("field-guide-{}.log", ::getpid());
   const auto started = Clock::now();
-  const pid_t script = test_support::spawn_process({test_support::find_program("python3", "/usr/bin"),
-                                                    context.baseline_script, "--port", modemsim.link()},
-                                                   log.string());
+  const pid_t script = test_support::spawn_process(
+      {test_support::find_program("python3", "/usr/bin"), context.baseline_script, "--port", modemsim.link()},
+      log.string());
   const auto messages = sink.wait_for_messages(1, milliseconds(120'000));
   test_support::stop_process(script);
   std::filesystem::remove(log);

@@ -1,8 +1,8 @@
 // cellmqtt-bench: runs the benchmarks of issue 7 and writes bench/results/<date>.json and .md.
 // scripts/bench builds it and runs it; see bench/README.md for what each figure means.
-#include <sys/utsname.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/utsname.h>
 
 #include <cmath>
 #include <cstdio>
@@ -139,9 +139,11 @@ int main(int argc, char** argv) {
   }
 
   using Section = void (*)(const bench::BenchContext&, toml::table&, std::string&);
-  const std::vector<std::pair<std::string, Section>> sections = {
-      {"throughput", bench::run_throughput}, {"latency", bench::run_latency}, {"recovery", bench::run_recovery},
-      {"spool", bench::run_spool},           {"baseline", bench::run_baseline}};
+  const std::vector<std::pair<std::string, Section>> sections = {{"throughput", bench::run_throughput},
+                                                                 {"latency", bench::run_latency},
+                                                                 {"recovery", bench::run_recovery},
+                                                                 {"spool", bench::run_spool},
+                                                                 {"baseline", bench::run_baseline}};
   for (const auto& name : only) {
     if (std::none_of(sections.begin(), sections.end(), [&](const auto& s) { return s.first == name; })) {
       std::cerr << "unknown section: " << name << "\n" << kUsage;
@@ -150,8 +152,10 @@ int main(int argc, char** argv) {
   }
 
   const std::string date = today();
-  toml::table report{{"date", date}, {"machine", machine()},
-                     {"settings", toml::table{{"baud", bench::kBaud}, {"module_latency_ms", context.latency_ms},
+  toml::table report{{"date", date},
+                     {"machine", machine()},
+                     {"settings", toml::table{{"baud", bench::kBaud},
+                                              {"module_latency_ms", context.latency_ms},
                                               {"quick", context.quick}}}};
   std::string markdown;
   for (const auto& [name, run] : sections) {

@@ -42,7 +42,8 @@ BurstResult publish_burst(int port, const std::vector<OutgoingMessage>& messages
     c->connected = rc == 0;
     c->failed = rc != 0;
   });
-  mosquitto_publish_callback_set(mosq, [](mosquitto*, void* self, int) { ++static_cast<Counter*>(self)->acknowledged; });
+  mosquitto_publish_callback_set(
+      mosq, [](mosquitto*, void* self, int) { ++static_cast<Counter*>(self)->acknowledged; });
   check(mosquitto_connect(mosq, "127.0.0.1", port, 60), "burst publisher connect");
   const auto guard = Clock::now() + kHangGuard;
   while (!counter.connected) {

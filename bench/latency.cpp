@@ -50,14 +50,16 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
     app.publish("lat/x", payload, 1);
     if (!rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, milliseconds(10'000)))
       throw std::runtime_error("latency: a message did not arrive upstream");
-    totals_ms.push_back(std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
+    totals_ms.push_back(
+        std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
     // Idle between messages: the daemon takes the result URC and commits the removal meanwhile.
     rig.pump_until([] { return false; }, milliseconds(20));
   }
 
   // The same publishes driven by a bare AT client on a second modemsim (no daemon, no local broker):
   // the test bed's own floor.
-  auto direct_module = test_support::ModemsimProcess::start({rig.upstream().port(), modemsim_args(context.latency_ms, 0, 0)});
+  auto direct_module =
+      test_support::ModemsimProcess::start({rig.upstream().port(), modemsim_args(context.latency_ms, 0, 0)});
   DirectDriver direct(direct_module.link());
   std::vector<double> floors_ms;
   for (std::size_t i = 0; i < samples; ++i) {
@@ -66,18 +68,20 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
     const std::size_t arrived = rig.sink().messages().size();
     const auto sent = Clock::now();
     std::thread driver([&] { direct.publish(std::string(kRemotePrefix) + "lat/x", payload, 1); });
-    const bool ok = rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, milliseconds(10'000));
+    const bool ok =
+        rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, milliseconds(10'000));
     driver.join();
     if (!ok) throw std::runtime_error("latency: a directly driven message did not arrive upstream");
-    floors_ms.push_back(std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
+    floors_ms.push_back(
+        std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
     rig.pump_until([] { return false; }, milliseconds(20));
   }
   direct_module.stop();
 
   // Message ids 1..samples, as the session numbers them.
-  const auto bound = publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
-                                   {1, std::string(kRemotePrefix) + "lat/x", kPayloadBytes, 1,
-                                    static_cast<int>(samples)});
+  const auto bound =
+      publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
+                    {1, std::string(kRemotePrefix) + "lat/x", kPayloadBytes, 1, static_cast<int>(samples)});
   const double median = percentile(totals_ms, 0.5);
   const double p99 = percentile(totals_ms, 0.99);
   const double floor_median = percentile(floors_ms, 0.5);

@@ -17,7 +17,7 @@ struct ProcessSample {
   // memory (heap, stacks) is the daemon's alone.
   std::uint64_t pss_kib = 0;
   std::uint64_t anonymous_kib = 0;
-  double cpu_s = 0;                     // user + system, all threads
+  double cpu_s = 0;                    // user + system, all threads
   std::uint64_t context_switches = 0;  // voluntary + involuntary, all threads
 };
 

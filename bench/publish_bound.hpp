@@ -10,7 +10,7 @@
 namespace bench {
 
 struct LineModel {
-  int baud = 115200;    // 8N1: ten bit times a byte
+  int baud = 115200;      // 8N1: ten bit times a byte
   double latency_ms = 0;  // the module's processing time before the prompt and before OK
   double rtt_ms = 0;      // network round trip before the broker's PUBACK
 };

@@ -18,9 +18,9 @@ namespace {
 
 struct Fault {
   const char* name;
-  const char* control;      // the control-socket command that injects it
-  int boot_ms = 0;          // modemsim --boot-ms: what a reboot takes
-  int outage_ms = 0;        // "network down", then "network up" this much later
+  const char* control;  // the control-socket command that injects it
+  int boot_ms = 0;      // modemsim --boot-ms: what a reboot takes
+  int outage_ms = 0;    // "network down", then "network up" this much later
 };
 
 const Fault kFaults[] = {
@@ -43,9 +43,11 @@ LineCount line_count(test_support::ModemsimProcess& modemsim) {
   LineCount count;
   std::smatch m;
   for (const char* key : {"bytes_from_host", "bytes_to_host"}) {
-    if (std::regex_search(stats, m, std::regex(fmt::format("\"{}\":(\\d+)", key)))) count.bytes += std::stoll(m[1]);
+    if (std::regex_search(stats, m, std::regex(fmt::format("\"{}\":(\\d+)", key))))
+      count.bytes += std::stoll(m[1]);
   }
-  const auto commands = stats.substr(stats.find("\"commands\":{"), stats.find('}') - stats.find("\"commands\":{"));
+  const auto commands =
+      stats.substr(stats.find("\"commands\":{"), stats.find('}') - stats.find("\"commands\":{"));
   const std::regex number(":(\\d+)");
   for (std::sregex_iterator it(commands.begin(), commands.end(), number), end; it != end; ++it)
     count.commands += std::stoll((*it)[1]);
@@ -65,9 +67,11 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 
 void run_recovery(const BenchContext& context, toml::table& report, std::string& markdown) {
   toml::table results;
-  markdown += "## Recovery (RTT 0)\n\n"
-              "| fault | to Ready ms | to first delivered ms | emulated ms | line ms | own to Ready ms | own to delivered ms |\n"
-              "|---|---|---|---|---|---|---|\n";
+  markdown +=
+      "## Recovery (RTT 0)\n\n"
+      "| fault | to Ready ms | to first delivered ms | emulated ms | line ms | own to Ready ms | own to "
+      "delivered ms |\n"
+      "|---|---|---|---|---|---|---|\n";
   for (const Fault& fault : kFaults) {
     RigOptions options;
     options.latency_ms = context.latency_ms;
@@ -92,22 +96,25 @@ void run_recovery(const BenchContext& context, toml::table& report, std::string&
     // Messages go up only while Ready, so a daemon that left Ready was back before the delivery.
     const auto limit = milliseconds(120'000);
     if (!rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, limit))
-      throw std::runtime_error(std::string("recovery: the spooled message never arrived after ") + fault.name);
+      throw std::runtime_error(std::string("recovery: the spooled message never arrived after ") +
+                               fault.name);
     const auto delivered = rig.sink().messages()[arrived].received_at;
     const LineCount at_delivered = line_count(rig.modemsim());
     // A fault the module rides out (a short outage: TCP waits, the publish goes once the network is
     // back) never takes the daemon out of Ready; "to Ready" is then the time to delivery.
     const bool left_ready = rig.wait_state("0", states, milliseconds(0)).has_value();
     const auto ready = left_ready ? rig.wait_state("1", states, milliseconds(0)) : std::optional(delivered);
-    if (!ready) throw std::runtime_error(std::string("recovery: delivered but not Ready after ") + fault.name);
+    if (!ready)
+      throw std::runtime_error(std::string("recovery: delivered but not Ready after ") + fault.name);
     const double emulated = fault.boot_ms + fault.outage_ms;
     const double to_ready = ms_between(injected, *ready);
     const double to_delivered = ms_between(injected, delivered);
     // The AT exchange up to Ready is the delivery's exchange less the publish's own command.
-    const double line_to_ready = line_ms(before, at_delivered, context.latency_ms) -
-                                 publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
-                                               {1, std::string(kRemotePrefix) + "rec/x", kPayload.size(), 1, 1})
-                                     .chain_ms;
+    const double line_to_ready =
+        line_ms(before, at_delivered, context.latency_ms) -
+        publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
+                      {1, std::string(kRemotePrefix) + "rec/x", kPayload.size(), 1, 1})
+            .chain_ms;
     const double line_to_delivered = line_ms(before, at_delivered, context.latency_ms);
     const double own_ready = to_ready - emulated - line_to_ready;
     const double own_delivered = to_delivered - emulated - line_to_delivered;
@@ -121,9 +128,9 @@ void run_recovery(const BenchContext& context, toml::table& report, std::string&
                                    {"own_to_ready_ms", rounded(own_ready, 1)},
                                    {"own_to_first_delivered_ms", rounded(own_delivered, 1)},
                                });
-    const std::string row = fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", fault.name,
-                                        to_ready, to_delivered, emulated, line_to_delivered, own_ready,
-                                        own_delivered);
+    const std::string row =
+        fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", fault.name, to_ready,
+                    to_delivered, emulated, line_to_delivered, own_ready, own_delivered);
     markdown += row;
     std::cerr << "recovery " << row;
   }

@@ -23,7 +23,7 @@ test_support::BrokerOptions bench_broker() {
 }
 
 std::vector<std::string> modemsim_args(int latency_ms, int rtt_ms, int boot_ms) {
-  return {"--baud",   std::to_string(kBaud),   "--latency-ms", std::to_string(latency_ms),
+  return {"--baud",   std::to_string(kBaud),  "--latency-ms", std::to_string(latency_ms),
           "--rtt-ms", std::to_string(rtt_ms), "--boot-ms",    std::to_string(boot_ms)};
 }
 
@@ -80,7 +80,8 @@ bool Rig::pump_until(const std::function<bool()>& done, milliseconds limit) {
   return true;
 }
 
-std::optional<Clock::time_point> Rig::wait_state(std::string_view value, std::size_t from, milliseconds limit) {
+std::optional<Clock::time_point> Rig::wait_state(std::string_view value, std::size_t from,
+                                                 milliseconds limit) {
   std::optional<Clock::time_point> seen;
   pump_until(
       [&] {

@@ -26,9 +26,9 @@ constexpr int kBaud = 115200;
 constexpr std::string_view kRemotePrefix = "up/";
 
 struct RigOptions {
-  int latency_ms = 0;  // modemsim --latency-ms
-  int rtt_ms = 0;      // modemsim --rtt-ms
-  int boot_ms = 0;     // modemsim --boot-ms: also the time a "reboot" fault takes
+  int latency_ms = 0;                             // modemsim --latency-ms
+  int rtt_ms = 0;                                 // modemsim --rtt-ms
+  int boot_ms = 0;                                // modemsim --boot-ms: also the time a "reboot" fault takes
   std::vector<test_support::BridgeSpec> bridges;  // remote_prefix is set to kRemotePrefix
   int status_interval_s = 60;
   std::size_t spool_max_messages = 200000;

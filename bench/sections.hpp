@@ -9,8 +9,8 @@
 namespace bench {
 
 struct BenchContext {
-  int latency_ms = 0;  // modemsim's processing latency, for every section
-  bool quick = false;  // fewer messages and shorter windows: a smoke run, not for the record
+  int latency_ms = 0;           // modemsim's processing latency, for every section
+  bool quick = false;           // fewer messages and shorter windows: a smoke run, not for the record
   std::string shaped_link;      // the shaped-link binary
   std::string baseline_script;  // field_guide_baseline.py
 };

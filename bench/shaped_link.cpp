@@ -33,8 +33,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Duration = std::chrono::nanoseconds;
 
-constexpr std::size_t kPacketBytes = 1460;         // an Ethernet-sized TCP segment
-constexpr std::size_t kQueueLimit = 64 * 1024;     // the bottleneck's buffer
+constexpr std::size_t kPacketBytes = 1460;      // an Ethernet-sized TCP segment
+constexpr std::size_t kQueueLimit = 64 * 1024;  // the bottleneck's buffer
 
 struct Options {
   int listen_port = 0;
@@ -83,8 +83,9 @@ sockaddr_in loopback(int port) {
 class ShapedLink {
  public:
   explicit ShapedLink(Options options)
-      : options_(options), byte_time_(std::chrono::duration_cast<Duration>(
-                                std::chrono::duration<double>(1.0 / options.bytes_per_s))) {}
+      : options_(options),
+        byte_time_(
+            std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1.0 / options.bytes_per_s))) {}
 
   bool listen() {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -179,8 +180,8 @@ class ShapedLink {
       const auto now = Clock::now();
       const auto start = std::max(now, d.line_free_at);
       d.line_free_at = start + byte_time_ * n;
-      d.in_transit.push_back(Packet{std::string(buffer, static_cast<std::size_t>(n)),
-                                    d.line_free_at + options_.one_way});
+      d.in_transit.push_back(
+          Packet{std::string(buffer, static_cast<std::size_t>(n)), d.line_free_at + options_.one_way});
       d.queued_bytes += static_cast<std::size_t>(n);
     }
   }
@@ -233,7 +234,8 @@ std::optional<Options> parse(int argc, char** argv) {
     } else if (flag == "--bytes-per-s") {
       o.bytes_per_s = std::atof(value);
     } else if (flag == "--one-way-ms") {
-      o.one_way = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(std::atof(value)));
+      o.one_way =
+          std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(std::atof(value)));
     } else {
       return std::nullopt;
     }

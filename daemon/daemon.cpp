@@ -91,7 +91,7 @@ int Daemon::run() {
   local.reconnect = ms::BackoffConfig{std::chrono::milliseconds(500), std::chrono::seconds(30), 2.0, 0.2};
   LocalClient::Events events;
   events.message = [this](const LocalMessage& m) { on_local_message(m); };
-  events.after_read = [this] { after_local_read(); };
+  events.after_read = [this] { return after_local_read(); };
   events.connection_changed = [this](bool connected) {
     if (connected) last_state_payload_.clear();  // the retained documents are published afresh
     status_changed();
@@ -223,16 +223,19 @@ void Daemon::on_local_message(const LocalMessage& message) {
   spool_dirty_ = true;
 }
 
-void Daemon::after_local_read() {
-  if (!spool_dirty_) return;
+bool Daemon::after_local_read() {
+  if (!spool_dirty_) return true;
   spool_dirty_ = false;
   if (auto committed = spool_->commit(); !committed) {
     // Not healthy: the watchdog stops, and systemd restarts us rather than let us lose data.
+    // Meanwhile nothing that was not stored is acknowledged: the local broker keeps it.
     spool_healthy_ = false;
-    log_->error("the spool cannot commit: {}", committed.error().message);
-    return;
+    log_->error("the spool cannot commit: {}; the local broker keeps those messages and sends them again",
+                committed.error().message);
+    return false;
   }
   drain();
+  return true;
 }
 
 void Daemon::drain() {
@@ -275,7 +278,7 @@ void Daemon::on_outcome(std::int64_t id, const ms::PublishOutcome& outcome) {
   }
   // Removals are committed together, once per turn of the loop.
   if (spool_dirty_) {
-    loop_.call_after(modem::Duration::zero(), [this] { after_local_read(); });
+    loop_.call_after(modem::Duration::zero(), [this] { (void)after_local_read(); });
   } else {
     loop_.call_after(modem::Duration::zero(), [this] { drain(); });
   }

@@ -49,7 +49,7 @@ class Daemon {
   void modem_lost(const std::string& why);
   // bridging
   void on_local_message(const LocalMessage& message);
-  void after_local_read();
+  bool after_local_read();
   void drain();
   void on_outcome(std::int64_t id, const modem::session::PublishOutcome& outcome);
   void on_upstream_message(const modem::session::InboundMessage& message);

@@ -3,8 +3,9 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -107,6 +108,14 @@ void LocalClient::lost(const std::string& why) {
                why, std::chrono::duration<double>(wait).count());
   }
   reconnect_at_ = loop_.clock().now() + wait;
+}
+
+void LocalClient::drop_unacknowledged() {
+  // libmosquitto has already queued the PUBACKs of what was just read, and none of them may leave.
+  // Shutting the socket down under it makes its next write fail instead of sending; the reconnect
+  // discards the queue, and the broker sends every unacknowledged QoS 1 message again.
+  ::shutdown(mosquitto_socket(mosq_), SHUT_RDWR);
+  lost("what it sent could not be stored, so it was not acknowledged and comes again");
 }
 
 void LocalClient::on_connect(mosquitto*, void* self_ptr, int rc, int, const mqtt5__property*) {
@@ -255,7 +264,7 @@ void LocalClient::dispatch(short revents) {
       if (rc != MOSQ_ERR_SUCCESS || !bytes_waiting(mosquitto_socket(mosq_))) break;
     }
     // The spool commits here: before loop_write() puts the PUBACKs of what was just read on the wire.
-    if (events_.after_read) events_.after_read();
+    if (events_.after_read && !events_.after_read()) return drop_unacknowledged();
     if (rc != MOSQ_ERR_SUCCESS && !reconnect_at_ && mosquitto_socket(mosq_) < 0) lost(mosquitto_strerror(rc));
   }
   if (!reconnect_at_ && mosquitto_socket(mosq_) >= 0 && mosquitto_want_write(mosq_))

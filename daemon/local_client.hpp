@@ -66,8 +66,11 @@ class LocalClient final : public modem::EventSource {
  public:
   struct Events {
     std::function<void(const LocalMessage&)> message;
-    // After every batch of incoming packets, before their acknowledgements are written.
-    std::function<void()> after_read;
+    // After every batch of incoming packets, before their acknowledgements are written. false:
+    // they must not be acknowledged (the spool could not store them); the client then drops the
+    // connection before any acknowledgement leaves, and the broker sends them again once it is
+    // back (a persistent session keeps them: [local] clean_session = false, the default).
+    std::function<bool()> after_read;
     std::function<void(bool connected)> connection_changed;
   };
 
@@ -101,6 +104,7 @@ class LocalClient final : public modem::EventSource {
 
   void connect();
   void lost(const std::string& why);
+  void drop_unacknowledged();
   void subscribe(const std::string& filter, int qos);
   void send(const LocalMessage& message);
 

@@ -1,7 +1,5 @@
 #include "mosquitto_broker.hpp"
 
-#include "child_process.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -24,6 +22,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+
+#include "child_process.hpp"
 
 namespace test_support {
 namespace {
@@ -186,7 +186,7 @@ void MosquittoBroker::release() noexcept {
 void MosquittoBroker::launch() {
   const fs::path dir(dir_);
   pid_ = spawn_process({find_program("mosquitto", "/usr/sbin"), "-c", (dir / "mosquitto.conf").string()},
-               dir / "mosquitto.out");
+                       dir / "mosquitto.out");
   const auto deadline = Clock::now() + kStartLimit;
   for (;;) {
     if (accepts_connections(port_, std::min(remaining_ms(deadline), 500))) return;

@@ -105,7 +105,8 @@ void SerialLine::write_due_output() {
   std::size_t n = output_.size();
   if (byte_time_ > modem::Duration::zero()) {
     // Only bytes whose last bit has left the UART by now, and a whole batch of them.
-    const auto gone = now < output_free_at_ ? 0 : static_cast<std::size_t>((now - output_free_at_) / byte_time_);
+    const auto gone =
+        now < output_free_at_ ? 0 : static_cast<std::size_t>((now - output_free_at_) / byte_time_);
     if (gone < next_batch_size()) return;
     n = std::min(n, gone);
   }

@@ -68,7 +68,7 @@ class SerialLine final : public modem::EventSource {
   std::deque<std::size_t> output_ends_;  // where each send() ends, counted like written_total_
   std::size_t output_total_ = 0;         // bytes ever queued for output
   std::size_t written_total_ = 0;        // bytes ever written to the pty
-  modem::TimePoint output_free_at_{};  // when the bytes written so far have left the UART
+  modem::TimePoint output_free_at_{};    // when the bytes written so far have left the UART
   modem::TimePoint next_split_write_{};
   std::uint64_t bytes_received_ = 0;
   std::uint64_t bytes_sent_ = 0;

@@ -27,8 +27,9 @@ TEST(StatusLine, WithoutAModuleSaysWhyRatherThanStopped) {
   s.state = ms::State::kStopped;
   s.info = &none;
   s.no_module_reason = "no Quectel or Fibocom AT port found (is the module plugged in?)";
-  EXPECT_EQ(status_line(s),
-            "waiting for the module: no Quectel or Fibocom AT port found (is the module plugged in?); spool 0");
+  EXPECT_EQ(
+      status_line(s),
+      "waiting for the module: no Quectel or Fibocom AT port found (is the module plugged in?); spool 0");
 }
 
 TEST(StatusLine, OnTheWayUpNamesTheState) {
