@@ -22,10 +22,6 @@ namespace {
 constexpr int kRttMs = 100;
 const std::string kPayload = R"({"temp":25.5})";
 
-double ms_between(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double, std::milli>(to - from).count();
-}
-
 double field_guide_run(const BenchContext& context) {
   auto upstream = test_support::MosquittoBroker::start(bench_broker());
   auto modemsim =

@@ -50,8 +50,7 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
     app.publish("lat/x", payload, 1);
     if (!rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, milliseconds(10'000)))
       throw std::runtime_error("latency: a message did not arrive upstream");
-    totals_ms.push_back(
-        std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
+    totals_ms.push_back(ms_between(sent, rig.sink().messages().back().received_at));
     // Idle between messages: the daemon takes the result URC and commits the removal meanwhile.
     rig.pump_until([] { return false; }, milliseconds(20));
   }
@@ -72,8 +71,7 @@ void run_latency(const BenchContext& context, toml::table& report, std::string& 
         rig.pump_until([&] { return rig.sink().messages().size() > arrived; }, milliseconds(10'000));
     driver.join();
     if (!ok) throw std::runtime_error("latency: a directly driven message did not arrive upstream");
-    floors_ms.push_back(
-        std::chrono::duration<double, std::milli>(rig.sink().messages().back().received_at - sent).count());
+    floors_ms.push_back(ms_between(sent, rig.sink().messages().back().received_at));
     rig.pump_until([] { return false; }, milliseconds(20));
   }
   direct_module.stop();

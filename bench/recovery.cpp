@@ -59,10 +59,6 @@ double line_ms(const LineCount& from, const LineCount& to, int latency_ms) {
          static_cast<double>((to.commands - from.commands) * latency_ms);
 }
 
-double ms_between(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double, std::milli>(to - from).count();
-}
-
 }  // namespace
 
 void run_recovery(const BenchContext& context, toml::table& report, std::string& markdown) {

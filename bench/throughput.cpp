@@ -82,13 +82,12 @@ Rate measure_local_burst(int port, test_support::MqttTestClient& sink,
 // Mosquitto's bridge, as a user would set it up, to the same upstream broker through a shaped link.
 class MosquittoBridge {
  public:
-  MosquittoBridge(const BenchContext& context, int upstream_port, int rtt_ms,
-                  test_support::MosquittoBroker& upstream)
+  MosquittoBridge(const BenchContext& context, test_support::MosquittoBroker& upstream, int rtt_ms)
       : link_port_(test_support::free_loopback_port()) {
     const double line_bytes_per_s = kBaud / 10.0;  // the serial line's bandwidth, 8N1
     link_log_ = std::filesystem::temp_directory_path() / fmt::format("shaped-link-{}.log", link_port_);
     link_pid_ = test_support::spawn_process(
-        {context.shaped_link, "--listen", std::to_string(link_port_), "--to", std::to_string(upstream_port),
+        {context.shaped_link, "--listen", std::to_string(link_port_), "--to", std::to_string(upstream.port()),
          "--bytes-per-s", fmt::format("{}", line_bytes_per_s), "--one-way-ms",
          fmt::format("{}", rtt_ms / 2.0)},
         link_log_.string());
@@ -137,7 +136,7 @@ void run_throughput(const BenchContext& context, toml::table& report, std::strin
     options.rtt_ms = rtt;
     options.bridges = {{"q0/#", "out", 0, "", ""}, {"q1/#", "out", 1, "", ""}};
     Rig rig(options);
-    MosquittoBridge bridge(context, rig.upstream().port(), rtt, rig.upstream());
+    MosquittoBridge bridge(context, rig.upstream(), rtt);
     // A second modemsim driven by a bare AT client (no daemon), to see how much of a gap to the
     // bound is the test bed's own. It sends one publish after another without watching the window,
     // so it runs the cells the window does not limit: QoS 0, and QoS 1 at RTT 0.
