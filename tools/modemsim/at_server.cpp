@@ -37,11 +37,13 @@ bool AtServer::muted() const {
 }
 
 modem::TimePoint AtServer::answer_time() const {
-  return std::max(loop_.clock().now(), current_started_ + latency_);
+  const modem::TimePoint decided = handling_input_ ? model_now_ : loop_.clock().now();
+  return std::max(decided, current_started_ + latency_);
 }
 
-void AtServer::receive(std::string_view bytes) {
+void AtServer::receive(std::string_view bytes, modem::TimePoint at) {
   if (!accepting_) return;
+  model_now_ = at;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const char c = bytes[i];
     if (data_) {
@@ -54,12 +56,12 @@ void AtServer::receive(std::string_view bytes) {
         if (generation == generation_ && current_) {
           current_->finished_ = true;
           current_.reset();
-          flush_held_urcs();
+          flush_held_urcs(at);
           process_next();
         }
         continue;
       }
-      if (echo_) emit(std::string(1, c));
+      if (echo_) emit(std::string(1, c), at);
       if (!data_->length && c == kCtrlZ) {
         end_data_phase();
         continue;
@@ -69,9 +71,9 @@ void AtServer::receive(std::string_view bytes) {
       continue;
     }
     if (muted()) continue;  // a stuck module does not even echo
-    if (echo_) emit(std::string(1, c));
+    if (echo_) emit(std::string(1, c), at);
     if (c == '\r') {
-      if (!partial_line_.empty()) lines_.push_back(std::exchange(partial_line_, {}));
+      if (!partial_line_.empty()) lines_.push_back(Line{std::exchange(partial_line_, {}), at});
       process_next();
     } else if (c != '\n') {
       partial_line_ += c;
@@ -81,7 +83,8 @@ void AtServer::receive(std::string_view bytes) {
 
 void AtServer::process_next() {
   while (!current_ && !lines_.empty() && personality_ != nullptr) {
-    const std::string text = std::move(lines_.front());
+    const std::string text = std::move(lines_.front().text);
+    const modem::TimePoint arrived = lines_.front().arrived;
     lines_.pop_front();
     // V.250 §5.2.1: anything before the "AT" prefix is ignored (an ESC from a host that gave up
     // on a prompt, line noise), and so is a line without one.
@@ -97,14 +100,16 @@ void AtServer::process_next() {
     const auto parsed = parse_at_command_line(std::string_view(text).substr(at));
     if (trace_) spdlog::info("host: {}", modem::printable(personality_->redact(text)));
     current_ = std::make_shared<Reply>(*this);
-    current_started_ = loop_.clock().now();
+    current_started_ = std::max(arrived, model_now_);
     if (!parsed) {
       current_->error();
       continue;
     }
     ++commands_by_name_["AT" + parsed->name];
     const auto keep = current_;
+    handling_input_ = true;
     personality_->handle(*parsed, keep);
+    handling_input_ = false;
   }
 }
 
@@ -115,11 +120,13 @@ void AtServer::finish(Reply& reply, std::string final_line) {
     bytes += "\r\n" + l + "\r\n";
   bytes += "\r\n" + final_line + "\r\n";
   const auto generation = generation_;
-  loop_.call_at(answer_time(), [this, generation, bytes = std::move(bytes)]() mutable {
+  const auto when = answer_time();
+  loop_.call_at(when, [this, generation, when, bytes = std::move(bytes)]() mutable {
     if (generation != generation_) return;
-    if (!muted()) emit(std::move(bytes));
+    model_now_ = when;
+    if (!muted()) emit(std::move(bytes), when);
     current_.reset();
-    flush_held_urcs();
+    flush_held_urcs(when);
     process_next();
   });
 }
@@ -128,10 +135,12 @@ void AtServer::start_data_phase(Reply& reply, std::optional<std::size_t> length,
                                 std::function<void(std::string)> on_data) {
   if (current_.get() != &reply) return;
   const auto generation = generation_;
-  loop_.call_at(answer_time(), [this, generation, length, on_data = std::move(on_data)]() mutable {
+  const auto when = answer_time();
+  loop_.call_at(when, [this, generation, when, length, on_data = std::move(on_data)]() mutable {
     if (generation != generation_) return;
+    model_now_ = when;
     data_ = DataPhase{length, {}, std::move(on_data)};
-    emit("\r\n> ");
+    emit("\r\n> ", when);
     if (length && *length == 0) end_data_phase();
   });
 }
@@ -140,10 +149,13 @@ void AtServer::end_data_phase() {
   if (!data_) return;
   DataPhase phase = std::move(*data_);
   data_.reset();
-  // Processing the data takes the module its latency again before the result.
-  current_started_ = loop_.clock().now();
+  // Processing the data takes the module its latency again before the result, from the moment
+  // its last byte arrived.
+  current_started_ = model_now_;
   if (trace_) spdlog::info("host: <{} data bytes> {}", phase.data.size(), modem::printable(phase.data, 64));
+  handling_input_ = true;
   if (phase.on_data) phase.on_data(std::move(phase.data));
+  handling_input_ = false;
 }
 
 void AtServer::urc(const std::string& line) {
@@ -151,19 +163,19 @@ void AtServer::urc(const std::string& line) {
     held_urcs_.push_back(line);
     return;
   }
-  emit("\r\n" + line + "\r\n");
+  emit("\r\n" + line + "\r\n", loop_.clock().now());
 }
 
-void AtServer::flush_held_urcs() {
+void AtServer::flush_held_urcs(modem::TimePoint at) {
   while (!held_urcs_.empty() && !current_ && !data_ && !muted()) {
-    emit("\r\n" + held_urcs_.front() + "\r\n");
+    emit("\r\n" + held_urcs_.front() + "\r\n", at);
     held_urcs_.pop_front();
   }
 }
 
-void AtServer::emit(std::string bytes) {
+void AtServer::emit(std::string bytes, modem::TimePoint at) {
   if (trace_ && bytes.size() > 1) spdlog::info("module: {}", modem::printable(bytes, 256));
-  line_.send(bytes);
+  line_.send(bytes, at);
 }
 
 void AtServer::mute_for(modem::Duration duration) {
@@ -172,7 +184,7 @@ void AtServer::mute_for(modem::Duration duration) {
   const auto generation = generation_;
   loop_.call_at(muted_until_, [this, generation] {
     if (generation != generation_ || muted()) return;
-    flush_held_urcs();
+    flush_held_urcs(loop_.clock().now());
   });
 }
 

@@ -27,8 +27,8 @@ class AtServer {
   void set_personality(Personality& personality) { personality_ = &personality; }
   void set_trace(bool trace) { trace_ = trace; }
 
-  // Bytes from the host, once they have arrived.
-  void receive(std::string_view bytes);
+  // Bytes from the host, once they have arrived; `at` is when they did in the timing model.
+  void receive(std::string_view bytes, modem::TimePoint at);
   // An unsolicited result code, "\r\n<line>\r\n" on the wire.
   void urc(const std::string& line);
 
@@ -52,9 +52,12 @@ class AtServer {
   void start_data_phase(Reply& reply, std::optional<std::size_t> length,
                         std::function<void(std::string)> on_data);
   void end_data_phase();
-  void emit(std::string bytes);
-  void flush_held_urcs();
+  // Output produced at `at` in the model (the line starts it then, or once it is free).
+  void emit(std::string bytes, modem::TimePoint at);
+  void flush_held_urcs(modem::TimePoint at);
   bool muted() const;
+  // When an answer decided now is due: the module's latency after the command (or its data) arrived,
+  // and never before the decision (a personality may answer later, after a network round trip).
   modem::TimePoint answer_time() const;
 
   SerialLine& line_;
@@ -67,9 +70,17 @@ class AtServer {
   int cmee_ = 1;
 
   std::string partial_line_;
-  std::deque<std::string> lines_;
+  struct Line {
+    std::string text;
+    modem::TimePoint arrived;
+  };
+  std::deque<Line> lines_;
   std::shared_ptr<Reply> current_;
+  // Model time: the answer to a command is due `latency_` after it arrived (or after the previous
+  // answer), however late the loop woke up to handle it, so the model adds no time of its own.
   modem::TimePoint current_started_{};
+  modem::TimePoint model_now_{};  // the model's time of the host bytes being handled
+  bool handling_input_ = false;   // inside the personality's handling of those bytes
   std::uint64_t generation_ = 0;  // bumped by reset(): timers of a previous life do nothing
 
   struct DataPhase {

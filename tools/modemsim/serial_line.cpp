@@ -26,9 +26,9 @@ SerialLine::SerialLine(int master_fd, const modem::Clock& clock, int baud)
                           : modem::Duration::zero()),
       batch_bytes_(baud > 0 ? std::max<std::size_t>(1, static_cast<std::size_t>(kBatch / byte_time_)) : 0) {}
 
-void SerialLine::send(std::string_view bytes) {
+void SerialLine::send(std::string_view bytes, std::optional<modem::TimePoint> from) {
   if (bytes.empty()) return;
-  if (output_.empty()) output_free_at_ = std::max(output_free_at_, clock_.now());
+  if (output_.empty()) output_free_at_ = std::max(output_free_at_, from.value_or(clock_.now()));
   output_.append(bytes);
   output_ends_.push_back(output_total_ += bytes.size());
   write_due_output();
@@ -94,7 +94,7 @@ void SerialLine::deliver_due_input() {
   while (!input_.empty() && input_.front().at <= now) {
     Arrival arrival = std::move(input_.front());
     input_.pop_front();
-    if (receiver_) receiver_(arrival.bytes);
+    if (receiver_) receiver_(arrival.bytes, arrival.at);
   }
 }
 

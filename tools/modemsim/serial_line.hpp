@@ -25,9 +25,14 @@ class SerialLine final : public modem::EventSource {
   // `baud` 0 means unpaced: bytes pass as fast as the pty takes them.
   SerialLine(int master_fd, const modem::Clock& clock, int baud);
 
-  // Bytes from the host, called once they have "arrived".
-  void on_receive(std::function<void(std::string_view)> receiver) { receiver_ = std::move(receiver); }
-  void send(std::string_view bytes);
+  // Bytes from the host, called once they have "arrived", with the moment they did in the model
+  // (the loop may wake a little later; the module's answer is timed from the model's moment).
+  void on_receive(std::function<void(std::string_view, modem::TimePoint)> receiver) {
+    receiver_ = std::move(receiver);
+  }
+  // Queues bytes that start to leave the UART at `from` (when the module produced them in the
+  // model; now if not given) or once the bytes before them have left, whichever is later.
+  void send(std::string_view bytes, std::optional<modem::TimePoint> from = std::nullopt);
   void send_garbage(std::size_t n);
   // Deliver output in writes of at most `n` bytes, at least 1 ms apart; 0 turns it off.
   void set_split(std::size_t n) { split_ = n; }
@@ -73,7 +78,7 @@ class SerialLine final : public modem::EventSource {
   std::uint64_t bytes_received_ = 0;
   std::uint64_t bytes_sent_ = 0;
   bool blocked_ = false;  // the pty buffer is full: wait for POLLOUT
-  std::function<void(std::string_view)> receiver_;
+  std::function<void(std::string_view, modem::TimePoint)> receiver_;
   std::mt19937 rng_{20261122};
 };
 

@@ -54,7 +54,7 @@ SimModule::SimModule(modem::EventLoop& loop, int pty_master_fd, const SimOptions
   personality_ = std::make_unique<Ec200uPersonality>(loop, server_, world_, std::move(settings));
   server_.set_personality(*personality_);
   server_.set_trace(options.verbose);
-  line_.on_receive([this](std::string_view bytes) { server_.receive(bytes); });
+  line_.on_receive([this](std::string_view bytes, modem::TimePoint at) { server_.receive(bytes, at); });
   loop_.add(line_);
 }
 
