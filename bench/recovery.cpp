@@ -5,6 +5,7 @@
 // gets a fresh daemon and module, so the recovery ladder starts at its bottom rung every time.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <regex>
 
@@ -109,10 +110,10 @@ void run_recovery(const BenchContext& context, toml::table& report, std::string&
     const double to_delivered = ms_between(injected, delivered);
     // The AT exchange up to Ready is the delivery's exchange less the publish's own command.
     const double line_to_ready =
-        line_ms(before, at_delivered, context.latency_ms) -
-        publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
-                      {1, std::string(kRemotePrefix) + "rec/x", kPayload.size(), 1, 1})
-            .chain_ms;
+        std::max(0.0, line_ms(before, at_delivered, context.latency_ms) -
+                          publish_bound({kBaud, static_cast<double>(context.latency_ms), 0},
+                                        {1, std::string(kRemotePrefix) + "rec/x", kPayload.size(), 1, 1})
+                              .chain_ms);
     const double line_to_delivered = line_ms(before, at_delivered, context.latency_ms);
     const double own_ready = to_ready - emulated - line_to_ready;
     const double own_delivered = to_delivered - emulated - line_to_delivered;
