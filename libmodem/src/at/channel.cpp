@@ -396,6 +396,17 @@ void Channel::abort_all() {
     complete(std::move(callback), result);
 }
 
+void Channel::module_restarted() {
+  abort_all();
+  if (phase_ == Phase::kDraining || phase_ == Phase::kProbing) {
+    log_->debug("resync: the module restarted; waiting {} ms for quiet",
+                std::chrono::duration_cast<std::chrono::milliseconds>(config_.resync_quiet).count());
+    phase_ = Phase::kSettling;
+    last_rx_ = clock_.now();
+  }
+  consecutive_timeouts_ = 0;  // RDY is an answer: the run of silence is over
+}
+
 void Channel::cancel_completions(std::string_view prefix) {
   std::vector<Callback> cancelled;
   for (auto it = pending_.begin(); it != pending_.end();) {

@@ -292,7 +292,7 @@ void QuectelSession::handle_in_any_state(Event event, const std::string& detail,
       // watchdog). Everything it knew is gone; so is whatever we were asking it.
       log_->warn("the module restarted by itself (RDY); bringing it up again");
       session_lost("the module restarted");
-      channel_.abort_all();
+      channel_.module_restarted();
       info_.pdp_active = false;
       transition(State::kProbing);
       return;

@@ -180,6 +180,30 @@ TEST(ChannelResync, AbortAllDoesNotCutAResyncShort) {
   EXPECT_EQ(h.stream.written(), "AT+CSQ\rAT\r");
 }
 
+TEST(ChannelResync, ARestartedModuleEndsTheResyncWithoutAnotherTimeout) {
+  // Seen in the recovery benchmark: the module reboots, a command times out, the resync probes the
+  // booting module (which drops its input), RDY arrives, and the dropped probe's timeout then
+  // counted as one more silence: the session climbed its ladder and waited 2 s for nothing.
+  ChannelHarness h(4096, resync_config());
+  auto csq = h.submit(with_timeout("AT+CSQ", seconds(1)));
+  h.advance(seconds(1));         // timeout: resync starts
+  h.advance(milliseconds(100));  // quiet: probe, into the booting module
+  EXPECT_EQ(h.stream.written(), "AT+CSQ\rAT\r");
+  h.module_says("\r\nRDY\r\n");
+  h.channel.module_restarted();
+  EXPECT_EQ(h.channel.consecutive_timeouts(), 0u);
+  auto probe = h.submit(command("AT"));  // the session starts over with its own probe
+  h.advance(milliseconds(99));
+  EXPECT_EQ(h.stream.written(), "AT+CSQ\rAT\r");  // the boot's URCs get their quiet first
+  h.peer.on("AT+CSQ\rAT\rAT\r", "\r\nOK\r\n");
+  h.advance(milliseconds(1));
+  ASSERT_TRUE(probe->has_value());
+  EXPECT_EQ((*probe)->code, ResultCode::kOk);
+  h.advance(seconds(2));                                   // well past the dropped probe's deadline
+  EXPECT_EQ(h.timeout_reports, std::vector<unsigned>{1});  // only AT+CSQ's
+  EXPECT_EQ(h.channel.consecutive_timeouts(), 0u);
+}
+
 TEST(ChannelResync, CancelledCompletionsEndAbortedAndOthersStay) {
   ChannelHarness h(4096, resync_config());
   Command pub = command("AT+QMTPUBEX=0,1,1,0,\"t\",1");

@@ -78,10 +78,15 @@ class Channel final : public EventSource {
   // The next `n` bytes after the current line are raw data for `consumer` (e.g. "+QIRD: 4").
   void read_raw(std::size_t n, std::function<void(std::string)> consumer);
 
-  // Ends every queued, in-flight and awaiting-completion command with kAborted (the module
-  // rebooted: nothing it was asked before will be answered). A resync in progress goes on: a line
-  // that timed out must still be proven quiet before the next command.
+  // Ends every queued, in-flight and awaiting-completion command with kAborted (the module stopped
+  // answering, or rebooted: nothing it was asked before will be answered). A resync in progress
+  // goes on: a line that timed out must still be proven quiet before the next command.
   void abort_all();
+  // The module announced a restart (RDY): abort_all(), and a resync in progress ends without
+  // waiting for its probe. That probe went to a booting module, which drops its input, so its
+  // timeout would be one more "no answer" from a module that has just proved it is alive. The line
+  // must still go quiet for resync_quiet before the next command (the boot's own URCs).
+  void module_restarted();
   // Ends the two-phase commands still awaiting a completion with `prefix` with kAborted (the MQTT
   // session is gone: no +QMTPUBEX will come for its publishes).
   void cancel_completions(std::string_view prefix);
