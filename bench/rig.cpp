@@ -98,10 +98,6 @@ std::optional<Clock::time_point> Rig::wait_state(std::string_view value, std::si
   return seen;
 }
 
-}  // namespace bench
-
-namespace bench {
-
 std::optional<long> Rig::spool_depth() const {
   const auto& messages = state_watch_.messages();
   for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
