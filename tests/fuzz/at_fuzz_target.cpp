@@ -11,6 +11,7 @@
 
 #include "modem/at/channel.hpp"
 #include "modem/at/framer.hpp"
+#include "modem/quectel/dialect.hpp"
 #include "support/manual_clock.hpp"
 #include "support/scripted_stream.hpp"
 
@@ -24,21 +25,9 @@ namespace {
     }                                                                               \
   } while (0)
 
-// The +QMTRECV-with-length shape: <idx>,<msgid>,"<topic>",<len>,"<payload>". Until the Quectel
-// dialect exists this stands in for its extension; it must survive any malformed length too.
-std::size_t length_field_extension(std::string_view line) {
-  const auto topic_end = line.find("\",");
-  if (topic_end == std::string_view::npos) return 0;
-  const auto len_start = topic_end + 2;
-  const auto len_end = line.find(",\"", len_start);
-  if (len_end == std::string_view::npos || len_end - len_start > 6) return 0;
-  std::size_t len = 0;
-  for (std::size_t i = len_start; i < len_end; ++i) {
-    if (line[i] < '0' || line[i] > '9') return 0;
-    len = len * 10 + static_cast<std::size_t>(line[i] - '0');
-  }
-  const std::size_t have = line.size() - (len_end + 2);
-  return have >= len + 1 ? 0 : len + 1 - have;
+// The Quectel +QMTRECV reader, as the session installs it.
+modem::at::LineEnds qmtrecv_reader(std::string_view segment, char line_break) {
+  return modem::quectel::qmtrecv_line_ends(segment, line_break, modem::quectel::RecvFraming::kWithLength);
 }
 
 struct Framed {
@@ -52,7 +41,10 @@ std::vector<Framed> frame_in_chunks(std::string_view input, const std::vector<st
   modem::at::FramerConfig config;
   config.max_line_bytes = 512;  // small, so the overflow path is exercised too
   modem::at::Framer framer(config);
-  framer.set_line_extension(length_field_extension);
+  const modem::at::Framer::LineReader reader = qmtrecv_reader;
+  framer.set_reader_lookup([&reader](std::string_view line) -> const modem::at::Framer::LineReader* {
+    return line.starts_with("+QMTRECV:") ? &reader : nullptr;
+  });
   framer.expect_prompt(true);
   std::vector<Framed> frames;
   auto sink = [&](modem::at::Frame&& f) {
@@ -70,6 +62,8 @@ std::vector<Framed> frame_in_chunks(std::string_view input, const std::vector<st
     framer.feed(input.substr(pos, n), sink);
     pos += n;
   }
+  framer.quiet(sink);
+  FUZZ_CHECK(!framer.awaiting_quiet());
   return frames;
 }
 
@@ -83,7 +77,7 @@ void check_channel(std::string_view input) {
   test_support::ManualClock clock;
   test_support::ScriptedStream stream(input.empty() ? 1 : (static_cast<unsigned char>(input[0]) % 16) + 1);
   modem::at::Channel channel(stream, clock);
-  channel.add_line_extension("+QMTRECV:", length_field_extension);
+  channel.add_line_reader("+QMTRECV:", qmtrecv_reader);
   int urcs = 0;
   for (const char* prefix : {"+QMTRECV:", "+QMTSTAT:", "RDY", "+QIURC:"}) {
     channel.urcs().add(prefix, [&](std::string_view) { ++urcs; });

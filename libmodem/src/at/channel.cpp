@@ -43,21 +43,39 @@ const char* Channel::to_string(Phase phase) {
 
 Channel::Channel(ByteStream& stream, const Clock& clock, ChannelConfig config)
     : stream_(stream), clock_(clock), config_(config), framer_(config.framer), log_(logger("at")) {
-  framer_.set_line_extension([this](std::string_view line) -> std::size_t {
-    const std::pair<std::string, Framer::LineExtension>* best = nullptr;
-    for (const auto& entry : line_extensions_) {
-      if (line.starts_with(entry.first) && (best == nullptr || entry.first.size() > best->first.size())) {
-        best = &entry;
-      }
-    }
-    return best != nullptr ? best->second(line) : 0;
-  });
+  framer_.set_reader_lookup([this](std::string_view line) { return reader_for(line); });
 }
 
 Channel::~Channel() = default;
 
-void Channel::add_line_extension(std::string prefix, Framer::LineExtension extension) {
-  line_extensions_.emplace_back(std::move(prefix), std::move(extension));
+void Channel::add_line_reader(std::string prefix, Framer::LineReader reader) {
+  line_readers_.emplace_back(std::move(prefix), std::move(reader));
+}
+
+const Framer::LineReader* Channel::reader_for(std::string_view line) const {
+  const std::pair<std::string, Framer::LineReader>* best = nullptr;
+  for (const auto& entry : line_readers_) {
+    if (line.starts_with(entry.first) && (best == nullptr || entry.first.size() > best->first.size())) {
+      best = &entry;
+    }
+  }
+  return best != nullptr ? &best->second : nullptr;
+}
+
+void Channel::add_secret(std::string secret) {
+  if (secret.empty() || std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
+  secrets_.push_back(std::move(secret));
+}
+
+std::string Channel::loggable(std::string_view text, std::size_t max_bytes) const {
+  if (secrets_.empty()) return printable(text, max_bytes);
+  // Masked before printable() escapes and cuts the text, so a secret is never shown in part.
+  std::string masked(text);
+  for (const std::string& secret : secrets_) {
+    for (auto at = masked.find(secret); at != std::string::npos; at = masked.find(secret, at + 3))
+      masked.replace(at, secret.size(), "***");
+  }
+  return printable(masked, max_bytes);
 }
 
 void Channel::read_raw(std::size_t n, std::function<void(std::string)> consumer) {
@@ -66,7 +84,15 @@ void Channel::read_raw(std::size_t n, std::function<void(std::string)> consumer)
 }
 
 void Channel::submit(Command command, Callback callback) {
-  if (phase_ == Phase::kClosed) {
+  const bool full = queue_.size() >= config_.max_queued;
+  if (phase_ == Phase::kClosed || full) {
+    if (full) {
+      ++stats_.refused;
+      if (refused_log_.allow(clock_.now())) {
+        log_->warn("{} AT commands are already waiting; refused '{}' ({} refused in all)", queue_.size(),
+                   loggable(command.loggable()), stats_.refused);
+      }
+    }
     Result result;
     result.code = ResultCode::kAborted;
     complete(std::move(callback), result);
@@ -87,7 +113,7 @@ void Channel::start_next() {
   phase_ = has_payload ? Phase::kAwaitingPrompt : Phase::kAwaitingFinal;
   framer_.expect_prompt(has_payload);
   ++stats_.commands;
-  log_->trace("> {}", printable(in_flight_->command.loggable(), 4096));
+  log_->trace("> {}", loggable(in_flight_->command.loggable(), 4096));
   write_out(in_flight_->command.text + '\r');
 }
 
@@ -123,8 +149,7 @@ void Channel::handle_readable() {
     }
     stats_.bytes_in += io.bytes;
     last_rx_ = clock_.now();
-    framer_.feed(std::string_view(buffer.data(), io.bytes),
-                 [this](Frame&& frame) { handle_frame(std::move(frame)); });
+    framer_.feed(std::string_view(buffer.data(), io.bytes), frame_sink_);
   }
   start_next();
 }
@@ -137,7 +162,7 @@ void Channel::handle_frame(Frame&& frame) {
     case Frame::Kind::kPrompt:
       if (phase_ == Phase::kAwaitingPrompt && in_flight_) {
         log_->trace("< > (payload {} bytes: {})", in_flight_->command.payload->size(),
-                    printable(*in_flight_->command.payload, 64));
+                    loggable(*in_flight_->command.payload, 64));
         phase_ = Phase::kAwaitingFinal;
         in_flight_->deadline = clock_.now() + in_flight_->command.timeout;
         if (in_flight_->echo_seen) framer_.expect_echo(*in_flight_->command.payload);
@@ -154,14 +179,27 @@ void Channel::handle_frame(Frame&& frame) {
     case Frame::Kind::kOverflow:
       ++stats_.overflows;
       log_->warn("discarded a {}-byte line from the module (longer than the {}-byte limit), starting: {}",
-                 frame.size, config_.framer.max_line_bytes, printable(frame.data, 80));
+                 frame.size, config_.framer.max_line_bytes, loggable(frame.data, 80));
       break;
+    case Frame::Kind::kUnframeable: {
+      ++stats_.unframeable;
+      std::string_view prefix;
+      for (const auto& [p, reader] : line_readers_) {
+        if (frame.data.starts_with(p) && p.size() > prefix.size()) prefix = p;
+      }
+      log_->warn(
+          "dropped {} bytes from the module that cannot be split into lines with certainty (a line whose "
+          "declared lengths disagree, as data that imitates module output makes them), starting: {}",
+          frame.size, loggable(frame.data, 80));
+      if (on_unframeable_) on_unframeable_(prefix, frame.size);
+      break;
+    }
   }
 }
 
 void Channel::handle_line(const std::string& line) {
   if (in_flight_ && line == in_flight_->command.text) {
-    log_->trace("< (echo) {}", printable(in_flight_->command.loggable(), 4096));
+    log_->trace("< (echo) {}", loggable(in_flight_->command.loggable(), 4096));
     ++stats_.echoes;
     in_flight_->echo_seen = true;
     return;
@@ -172,7 +210,7 @@ void Channel::handle_line(const std::string& line) {
   if (in_flight_ && in_flight_->command.sensitive() && !final) {
     log_->trace("< ({} bytes withheld while a command with a secret is in flight)", line.size());
   } else {
-    log_->trace("< {}", printable(line, 4096));
+    log_->trace("< {}", loggable(line, 4096));
   }
 
   switch (phase_) {
@@ -219,7 +257,7 @@ void Channel::handle_line(const std::string& line) {
       if (final) {
         if (line == "AT") return;  // echo of our own probe
         ++stats_.stale_finals;
-        log_->debug("dropped a late final result '{}' (no command waits for it)", printable(line));
+        log_->debug("dropped a late final result '{}' (no command waits for it)", loggable(line));
         return;
       }
       if (line == "AT") return;  // echo of our own probe
@@ -258,7 +296,7 @@ void Channel::unsolicited(const std::string& line) {
     log_->debug("unrecognised {}-byte line from the module (withheld: a command with a secret is in flight)",
                 line.size());
   } else {
-    log_->debug("unrecognised line from the module: {}", printable(line));
+    log_->debug("unrecognised line from the module: {}", loggable(line));
   }
   if (on_unsolicited_) on_unsolicited_(line);
 }
@@ -294,6 +332,8 @@ void Channel::complete(Callback callback, const Result& result) {
 
 void Channel::handle_deadlines() {
   const TimePoint now = clock_.now();
+  // A long line only silence can decide: the module has been quiet long enough.
+  if (framer_.awaiting_quiet() && now >= last_rx_ + config_.line_quiet) framer_.quiet(frame_sink_);
   // Two-phase commands whose completing URC never came: the module took the command (OK), so this
   // is not a stuck channel, and no resync is needed.
   for (std::size_t i = 0; i < pending_.size();) {
@@ -303,7 +343,7 @@ void Channel::handle_deadlines() {
     }
     Pending expired = std::move(pending_[i]);
     pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
-    log_->debug("'{}' was accepted but its {} never came", printable(expired.command.loggable()),
+    log_->debug("'{}' was accepted but its {} never came", loggable(expired.command.loggable()),
                 expired.command.completion->prefix);
     expired.result.code = ResultCode::kTimeout;
     complete(std::move(expired.callback), expired.result);
@@ -347,7 +387,7 @@ void Channel::fail_in_flight_by_timeout() {
   ++stats_.timeouts;
   ++consecutive_timeouts_;
   log_->warn("'{}': no answer within {} ms ({} timeouts in a row); resynchronising",
-             printable(cmd.command.loggable()),
+             loggable(cmd.command.loggable()),
              std::chrono::duration_cast<std::chrono::milliseconds>(cmd.command.timeout).count(),
              consecutive_timeouts_);
   begin_resync(awaited_data);
@@ -447,6 +487,7 @@ std::optional<TimePoint> Channel::next_deadline() const {
   };
   for (const Pending& p : pending_)
     consider(p.deadline);
+  if (framer_.awaiting_quiet()) consider(last_rx_ + config_.line_quiet);
   switch (phase_) {
     case Phase::kAwaitingPrompt:
     case Phase::kAwaitingFinal:

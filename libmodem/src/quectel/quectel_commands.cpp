@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "modem/quectel/dialect.hpp"
+#include "modem/text.hpp"
 
 namespace modem::quectel {
 
@@ -97,66 +98,6 @@ at::Completion packet_completion(const std::string& prefix, int client, int msgi
                           return r && r->client == client && r->msgid == msgid && r->result != 1;
                         },
                         kPacketCompletion};
-}
-
-// ---- UTF-8 ----------------------------------------------------------------------------------
-// Well-formed UTF-8 as Unicode 15 Table 3-7 defines it: no overlong forms (C0, C1, E0 80-9F,
-// F0 80-8F), no surrogates (ED A0-BF), nothing above U+10FFFF (F4 90-BF, F5-FF), no truncated or
-// stray continuation bytes.
-bool is_valid_utf8(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto in = [](unsigned char b, unsigned lo, unsigned hi) { return b >= lo && b <= hi; };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char b0 = byte(i);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned lo = 0x80;
-    unsigned hi = 0xBF;  // the allowed range of the second byte
-    if (in(b0, 0xC2, 0xDF)) {
-      len = 2;
-    } else if (b0 == 0xE0) {
-      len = 3;
-      lo = 0xA0;
-    } else if (in(b0, 0xE1, 0xEC) || in(b0, 0xEE, 0xEF)) {
-      len = 3;
-    } else if (b0 == 0xED) {
-      len = 3;
-      hi = 0x9F;
-    } else if (b0 == 0xF0) {
-      len = 4;
-      lo = 0x90;
-    } else if (in(b0, 0xF1, 0xF3)) {
-      len = 4;
-    } else if (b0 == 0xF4) {
-      len = 4;
-      hi = 0x8F;
-    } else {
-      return false;  // 80-C1: continuation or overlong lead; F5-FF: beyond U+10FFFF
-    }
-    if (s.size() - i < len) return false;  // truncated
-    if (!in(byte(i + 1), lo, hi)) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if (!in(byte(i + k), 0x80, 0xBF)) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
-// C1 controls U+0080-U+009F, encoded C2 80 - C2 9F. MQTT 3.1.1 §1.5.3 says strings SHOULD NOT
-// contain them, and a broker may close the connection over one.
-bool has_c1_control(std::string_view s) {
-  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    if (static_cast<unsigned char>(s[i]) == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F &&
-        static_cast<unsigned char>(s[i + 1]) >= 0x80) {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace

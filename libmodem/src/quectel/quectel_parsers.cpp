@@ -1,5 +1,5 @@
 // Parsers for the lines a Quectel module sends: result URCs of the QMT command set (EC2x MQTT AN,
-// seed 001, chapters 3 and 4), +QMTRECV in every shape seen (field-notes.md 1.1, 1.15, 2.1), and
+// seed 001, chapters 3 and 4; +QMTRECV has a file of its own, quectel_recv.cpp) and
 // the 27.007 / Quectel status lines the session reads (+CEREG, +CPIN, +CSQ, +COPS, +QNWINFO,
 // +QIACT, +QCCID, +QIURC "pdpdeact").
 //
@@ -16,229 +16,18 @@
 #include <vector>
 
 #include "modem/quectel/dialect.hpp"
+#include "quectel_lexing.hpp"
 
 namespace modem::quectel {
 
+using namespace lexing;
+
 namespace {
-
-bool is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
-// The arguments after `prefix` ("+QMTSTAT:"), split at the commas that are outside double quotes
-// and trimmed of blanks. nullopt when the line does not start with `prefix` or a quote is left open.
-// Only for lines whose quoted fields cannot hold a quote (not +QMTRECV: see read_recv_head).
-std::optional<std::vector<std::string_view>> arguments(std::string_view line, std::string_view prefix) {
-  if (!line.starts_with(prefix)) return std::nullopt;
-  const std::string_view rest = line.substr(prefix.size());
-  std::vector<std::string_view> out;
-  bool quoted = false;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '"') {
-      quoted = !quoted;
-    } else if (rest[i] == ',' && !quoted) {
-      out.push_back(trim(rest.substr(start, i - start)));
-      start = i + 1;
-    }
-  }
-  if (quoted) return std::nullopt;
-  out.push_back(trim(rest.substr(start)));
-  return out;
-}
-
-// A decimal integer and nothing else ("-1" included: +QMTOPEN / +QMTCLOSE / +QMTDISC results).
-std::optional<int> to_int(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  int value = 0;
-  const char* end = s.data() + s.size();
-  const auto [ptr, ec] = std::from_chars(s.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
-std::optional<int> to_int_in(std::string_view s, int lo, int hi) {
-  const auto v = to_int(s);
-  if (!v || *v < lo || *v > hi) return std::nullopt;
-  return v;
-}
-
-// "text" -> text; nullopt unless the field is exactly one quoted string.
-std::optional<std::string_view> unquote(std::string_view s) {
-  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return std::nullopt;
-  s = s.substr(1, s.size() - 2);
-  if (s.find('"') != std::string_view::npos) return std::nullopt;
-  return s;
-}
-
-// A field that firmware writes either quoted or bare (+QNWINFO's operator code: "46001" or 46001).
-std::string_view quoted_or_bare(std::string_view s) {
-  if (const auto inner = unquote(s)) return *inner;
-  return s;
-}
-
-// Between `min_count` and `max_count` integers, the first a valid client index.
-std::optional<std::vector<int>> integers(std::string_view line, std::string_view prefix,
-                                         std::size_t min_count, std::size_t max_count) {
-  const auto args = arguments(line, prefix);
-  if (!args || args->size() < min_count || args->size() > max_count) return std::nullopt;
-  std::vector<int> out;
-  out.reserve(args->size());
-  for (const std::string_view a : *args) {
-    const auto v = to_int(a);
-    if (!v) return std::nullopt;
-    out.push_back(*v);
-  }
-  if (out.empty() || out[0] < 0 || out[0] >= kClientIndexCount) return std::nullopt;
-  return out;
-}
 
 std::optional<MqttResult> client_and_result(std::string_view line, std::string_view prefix) {
   const auto v = integers(line, prefix, 2, 2);
   if (!v) return std::nullopt;
   return MqttResult{(*v)[0], (*v)[1]};
-}
-
-// ---- +QMTRECV ---------------------------------------------------------------------------------
-//
-// The payload is not escaped (field-notes.md 2.1): quotes, commas, CR and LF go out raw, so the
-// line cannot be split at commas. The head is read field by field instead, and the same reading
-// serves parse_qmtrecv and qmtrecv_line_extension, so the framer and the parser always agree on
-// where a payload starts and how long it is.
-
-struct RecvHead {
-  enum class Form {
-    kQuoted,    // ,"<payload>"           recv/mode msg_len_enable 0 (field-notes.md 1.1)
-    kLength,    // ,<len>,"<payload>"     msg_len_enable 1 (AN 4.2, field-notes.md 1.15, 2.1)
-    kSplit,     // ,<len> CR LF <payload> EC200U split format (field-notes.md 2.1, DEV-CLAIM)
-    kUnquoted,  // ,<payload>             claimed by some drivers (field-notes.md 2.1, DEV-CLAIM)
-  };
-  int client = 0;
-  int msgid = 0;
-  std::string_view topic;
-  Form form = Form::kQuoted;
-  // kQuoted / kLength: the first byte after the payload's opening quote; kSplit: the first byte
-  // after <len>; kUnquoted: the first payload byte.
-  std::size_t payload_at = 0;
-  std::size_t length = 0;  // kLength, kSplit
-};
-
-std::size_t skip_blanks(std::string_view s, std::size_t i) {
-  while (i < s.size() && is_blank(s[i]))
-    ++i;
-  return i;
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-
-// Digits from `i` into `value`; returns the index after them, or nullopt when there are none or
-// they overflow.
-template <typename Int>
-std::optional<std::size_t> read_digits(std::string_view s, std::size_t i, Int& value) {
-  std::size_t j = i;
-  while (j < s.size() && is_digit(s[j]))
-    ++j;
-  if (j == i) return std::nullopt;
-  const auto [ptr, ec] = std::from_chars(s.data() + i, s.data() + j, value);
-  if (ec != std::errc() || ptr != s.data() + j) return std::nullopt;
-  return j;
-}
-
-// Reads "+QMTRECV: <idx>,<msgid>,"<topic>"," and what announces the payload. nullopt for the
-// numeric forms (buffered notice, AT+QMTRECV? status) and for anything that is not a message head.
-// The topic ends at the first `",` after its opening quote: a topic that itself contains `",`
-// cannot be told apart from the end of the field and is not supported.
-std::optional<RecvHead> read_recv_head(std::string_view line) {
-  constexpr std::string_view kPrefix = "+QMTRECV:";
-  if (!line.starts_with(kPrefix)) return std::nullopt;
-  RecvHead head;
-  std::size_t i = skip_blanks(line, kPrefix.size());
-  auto next = read_digits(line, i, head.client);
-  if (!next || head.client >= kClientIndexCount) return std::nullopt;
-  i = skip_blanks(line, *next);
-  if (i >= line.size() || line[i] != ',') return std::nullopt;
-  i = skip_blanks(line, i + 1);
-  next = read_digits(line, i, head.msgid);
-  if (!next || head.msgid > 65535) return std::nullopt;
-  i = skip_blanks(line, *next);
-  if (i >= line.size() || line[i] != ',') return std::nullopt;
-  i = skip_blanks(line, i + 1);
-  if (i >= line.size() || line[i] != '"') return std::nullopt;
-  const std::size_t topic_at = i + 1;
-  const std::size_t topic_end = line.find("\",", topic_at);
-  if (topic_end == std::string_view::npos) return std::nullopt;
-  head.topic = line.substr(topic_at, topic_end - topic_at);
-  i = skip_blanks(line, topic_end + 2);
-  if (i >= line.size()) return std::nullopt;  // the payload has not begun
-  if (line[i] == '"') {
-    head.form = RecvHead::Form::kQuoted;
-    head.payload_at = i + 1;
-    return head;
-  }
-  if (is_digit(line[i])) {
-    std::size_t length = 0;
-    const auto after = read_digits(line, i, length);
-    if (!after) return std::nullopt;  // a length beyond size_t: corrupt
-    if (*after == line.size() || line[*after] == '\r' || line[*after] == '\n') {
-      head.form = RecvHead::Form::kSplit;
-      head.payload_at = *after;
-      head.length = length;
-      return head;
-    }
-    std::size_t k = skip_blanks(line, *after);
-    if (k < line.size() && line[k] == ',') {
-      k = skip_blanks(line, k + 1);
-      if (k >= line.size()) return std::nullopt;  // "<len>," and the line broke: corrupt
-      if (line[k] == '"') {
-        head.form = RecvHead::Form::kLength;
-        head.payload_at = k + 1;
-        head.length = length;
-        return head;
-      }
-    }
-  }
-  head.form = RecvHead::Form::kUnquoted;
-  head.payload_at = i;
-  return head;
-}
-
-std::optional<std::string> recv_payload(std::string_view line, const RecvHead& head) {
-  const std::size_t size = line.size();
-  switch (head.form) {
-    case RecvHead::Form::kQuoted:
-      // Everything between the payload's opening quote and the line's final quote.
-      if (size < head.payload_at + 1 || line.back() != '"') return std::nullopt;
-      return std::string(line.substr(head.payload_at, size - 1 - head.payload_at));
-    case RecvHead::Form::kLength:
-      // Exact: <len> bytes, the closing quote, and nothing after it.
-      if (head.length > size - head.payload_at || size - head.payload_at != head.length + 1 ||
-          line.back() != '"') {
-        return std::nullopt;
-      }
-      return std::string(line.substr(head.payload_at, head.length));
-    case RecvHead::Form::kSplit: {
-      // <len> bytes after one line end (CR LF, or a lone CR or LF).
-      const std::string_view rest = line.substr(head.payload_at);
-      if (rest.starts_with("\r\n") && rest.size() - 2 == head.length) return std::string(rest.substr(2));
-      if (!rest.empty() && (rest[0] == '\r' || rest[0] == '\n') && rest.size() - 1 == head.length) {
-        return std::string(rest.substr(1));
-      }
-      return std::nullopt;  // the header alone ("...,23"), or a payload of the wrong length
-    }
-    case RecvHead::Form::kUnquoted:
-      return std::string(line.substr(head.payload_at));
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -289,70 +78,6 @@ std::optional<PacketResult> parse_packet_result(std::string_view line) {
     return PacketResult{(*v)[0], msgid, result, std::vector<int>(v->begin() + 3, v->end())};
   }
   return std::nullopt;
-}
-
-// ---- +QMTRECV -----------------------------------------------------------------------------------
-
-std::optional<QmtRecv> parse_qmtrecv(std::string_view line) {
-  if (const auto head = read_recv_head(line)) {
-    auto payload = recv_payload(line, *head);
-    if (!payload) return std::nullopt;
-    return ReceivedMessage{head->client, head->msgid, std::string(head->topic), std::move(*payload)};
-  }
-  // The numeric forms: "+QMTRECV: <idx>,<recv_id>" (a message waits in buffer <recv_id>, AN 4.2
-  // [3]) and "+QMTRECV: <idx>,<s0>,...,<s4>" (the AT+QMTRECV? answer, field-notes.md 1.15).
-  const auto v = integers(line, "+QMTRECV:", 2, 2 + 4);
-  if (!v) return std::nullopt;
-  if (v->size() == 2) {
-    if ((*v)[1] < 0) return std::nullopt;
-    return BufferedMessage{(*v)[0], (*v)[1]};
-  }
-  if (v->size() != 6) return std::nullopt;
-  BufferStatus status{(*v)[0], {}};
-  for (std::size_t i = 1; i < v->size(); ++i) {
-    if ((*v)[i] != 0 && (*v)[i] != 1) return std::nullopt;
-    status.stored.push_back((*v)[i] == 1);
-  }
-  return status;
-}
-
-// The framer asks at every CR/LF of a "+QMTRECV:" line how many more bytes, counted from that
-// CR/LF, still belong to it. The answers follow the head read_recv_head() finds:
-//   with <len>:       the rest of the <len> payload bytes and the closing quote;
-//   split (,<len>):   the line end after <len>, then <len> payload bytes;
-//   without <len>:    one byte at a time until the line ends in the payload's closing quote;
-//   anything else:    0, the line ends here.
-// A declared length above kMaxReceivedPayload, or a length-less payload that grew past it, ends the
-// line: a corrupt head must not swallow the OK and the URCs behind it (the framer caps lines too).
-std::size_t qmtrecv_line_extension(std::string_view line_so_far) {
-  const auto head = read_recv_head(line_so_far);
-  if (!head) return 0;
-  const std::size_t size = line_so_far.size();
-  switch (head->form) {
-    case RecvHead::Form::kQuoted: {
-      const std::size_t have = size - head->payload_at;
-      if (have > 0 && line_so_far.back() == '"') return 0;  // best effort: see the header
-      return have >= kMaxReceivedPayload ? 0 : 1;
-    }
-    case RecvHead::Form::kLength: {
-      if (head->length > kMaxReceivedPayload) return 0;
-      const std::size_t total = head->payload_at + head->length + 1;
-      return total > size ? total - size : 0;
-    }
-    case RecvHead::Form::kSplit: {
-      if (head->length > kMaxReceivedPayload) return 0;
-      const std::size_t h = head->payload_at;
-      if (size == h) return 1;  // the line end after <len> is the separator
-      // "...,23\r" and now (most likely) its LF: the LF and then the payload.
-      if (size == h + 1 && line_so_far[h] == '\r') return head->length + 1;
-      const std::size_t separator = line_so_far.substr(h).starts_with("\r\n") ? 2 : 1;
-      const std::size_t total = h + separator + head->length;
-      return total > size ? total - size : 0;
-    }
-    case RecvHead::Form::kUnquoted:
-      return 0;
-  }
-  return 0;
 }
 
 // ---- PDP ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include "modem/log.hpp"
 #include "modem/quectel/dialect.hpp"
+#include "modem/text.hpp"
 
 namespace modem::session {
 
@@ -110,6 +111,23 @@ std::string first_line(const at::Result& result) {
   return result.lines.empty() ? std::string() : result.lines.front();
 }
 
+// The session configures recv/mode with <msg_len_enable> 1 (mqtt_config_script).
+constexpr q::RecvFraming kRecvFraming = q::RecvFraming::kWithLength;
+constexpr std::string_view kRecvPrefix = "+QMTRECV:";
+// AT+QMTRECV <recv_id>: 0-4 (AN 3.3.9, five <store_status> flags).
+constexpr int kReceiveSlots = 5;
+
+// Why a topic a message arrived on cannot be passed on, or nullopt. The broker should never
+// deliver such a topic name (MQTT 3.1.1 §1.5.3, §4.7.1): a control character would forge a line
+// in a log or a terminal, a wildcard is not a topic, and invalid UTF-8 no broker accepts.
+std::optional<std::string> check_received_topic(std::string_view topic) {
+  if (topic.empty()) return "the topic is empty";
+  if (!is_valid_utf8(topic)) return "the topic is not valid UTF-8";
+  if (has_control_character(topic)) return "the topic contains a control character";
+  if (topic.find_first_of("+#") != std::string_view::npos) return "the topic contains a wildcard";
+  return std::nullopt;
+}
+
 }  // namespace
 
 QuectelSession::QuectelSession(at::Channel& channel, EventLoop& loop, SessionConfig config,
@@ -136,6 +154,9 @@ bool QuectelSession::start() {
   for (const auto& problem : problems)
     log_->error("configuration: {}", problem);
   if (!problems.empty()) return false;
+  // Whatever echo or late answer carries them, these never reach a log line.
+  if (config_.password) channel_.add_secret(*config_.password);
+  channel_.add_secret(config_.pdp.password);
   register_urcs();
   channel_.on_timeout([this](unsigned consecutive) {
     if (consecutive >= config_.mute_timeouts)
@@ -233,7 +254,7 @@ void QuectelSession::enter(State state) {
       connack_refusals_ = 0;
       info_.connected_since = loop_.clock().now();
       log_->info("connected to {}:{} as client {} via {} {}", config_.host, config_.port,
-                 config_.client_index, info_.manufacturer, info_.model);
+                 config_.client_index, printable(info_.manufacturer), printable(info_.model));
       if (observer_.info_changed) observer_.info_changed();
       stable_timer_ = loop_.call_after(config_.stable_after, [this] {
         stable_timer_.reset();
@@ -382,7 +403,7 @@ void QuectelSession::handle(Event event, const std::string& detail) {
       if (event == Event::kStepsDone) return transition(State::kRegistering);
       if (event == Event::kStepFailed) {
         if (detail.starts_with("SIM")) {
-          log_->error("{}", detail);
+          log_->error("{}", printable(detail, 200));
           return transition(State::kSimError);
         }
         return recover(rung_, detail);
@@ -624,8 +645,9 @@ std::vector<QuectelSession::Step> QuectelSession::identifying_script() {
       {q::imsi(),
        [this](const at::Result& r) -> std::optional<std::string> {
          if (r.ok()) info_.imsi = first_line(r);
-         log_->info("module {} {} (revision {}), IMEI {}, ICCID {}", info_.manufacturer, info_.model,
-                    info_.revision, info_.imei, info_.iccid);
+         log_->info("module {} {} (revision {}), IMEI {}, ICCID {}", printable(info_.manufacturer),
+                    printable(info_.model), printable(info_.revision), printable(info_.imei),
+                    printable(info_.iccid));
          if (observer_.info_changed) observer_.info_changed();
          return std::nullopt;
        }},
@@ -665,7 +687,7 @@ std::vector<QuectelSession::Step> QuectelSession::pdp_script() {
          for (const auto& line : r.lines) {
            if (auto status = q::parse_qiact(line); status && status->context_id == cid && status->active) {
              info_.pdp_address = status->address;
-             log_->info("PDP context {} active, address {}", cid, status->address);
+             log_->info("PDP context {} active, address {}", cid, printable(status->address));
              return std::nullopt;
            }
          }
@@ -780,7 +802,13 @@ void QuectelSession::query_health() {
 // ---- URCs -------------------------------------------------------------------------------------
 
 void QuectelSession::register_urcs() {
-  channel_.add_line_extension("+QMTRECV:", q::qmtrecv_line_extension);
+  channel_.add_line_reader(std::string(kRecvPrefix), [](std::string_view first_segment, char line_break) {
+    return q::qmtrecv_line_ends(first_segment, line_break, kRecvFraming);
+  });
+  channel_.on_unframeable([this](std::string_view prefix, std::size_t bytes) {
+    if (prefix == kRecvPrefix)
+      refuse_message(fmt::format("{} bytes could not be framed with certainty (dropped)", bytes), prefix);
+  });
   auto add = [this](const char* prefix, at::UrcRegistry::Handler handler) {
     urc_handlers_.push_back(channel_.urcs().add(prefix, std::move(handler)));
   };
@@ -810,24 +838,49 @@ void QuectelSession::register_urcs() {
 }
 
 void QuectelSession::on_qmtrecv(std::string_view line) {
-  const auto parsed = q::parse_qmtrecv(line);
-  if (!parsed) {
-    log_->warn("unreadable message from the module ({} bytes): {}", line.size(), printable(line, 80));
-    return;
-  }
+  const auto parsed = q::parse_qmtrecv(line, kRecvFraming);
+  if (!parsed) return refuse_message("the module's line is unreadable", line);
   if (const auto* message = std::get_if<q::ReceivedMessage>(&*parsed)) {
     if (message->client != config_.client_index) return;
+    if (const auto why = check_received_topic(message->topic)) return refuse_message(*why, line);
     ++stats_.messages_received;
     if (observer_.message)
       observer_.message(InboundMessage{message->topic, message->payload, message->msgid});
+  } else if (const auto* ambiguous = std::get_if<q::AmbiguousMessage>(&*parsed)) {
+    if (ambiguous->client != config_.client_index) return;
+    refuse_message(fmt::format("{} different topic/payload splits fit it (its topic or payload holds what "
+                               "reads as a length field)",
+                               ambiguous->readings),
+                   line);
   } else if (const auto* buffered = std::get_if<q::BufferedMessage>(&*parsed)) {
     if (buffered->client != config_.client_index) return;
-    // recv/mode 1: the message waits in slot <recv_id>; its lines come back as this read's answer.
-    channel_.submit(q::mqtt_read_buffered(config_.client_index, buffered->recv_id),
-                    [this](const at::Result& r) {
-                      for (const auto& l : r.lines)
-                        on_qmtrecv(l);
-                    });
+    // Only in recv/mode 1 does the module keep messages for AT+QMTRECV. Otherwise such a notice is
+    // not the module's: reading on it would only queue commands (a flood of them grew the daemon
+    // to 85 MB).
+    if (!config_.buffered_receive || buffered->recv_id >= kReceiveSlots) return;
+    read_buffered(buffered->recv_id);
+  }
+}
+
+void QuectelSession::read_buffered(int recv_id) {
+  // One read per slot at a time: notices repeated before it is answered add nothing.
+  if (!buffered_reads_.insert(recv_id).second) return;
+  channel_.submit(q::mqtt_read_buffered(config_.client_index, recv_id), [this, recv_id](const at::Result& r) {
+    buffered_reads_.erase(recv_id);
+    // The message comes back as this read's answer (a notice for the emptied slot may be among
+    // the lines, and reads it again).
+    for (const auto& l : r.lines)
+      on_qmtrecv(l);
+  });
+}
+
+void QuectelSession::refuse_message(std::string_view why, std::string_view line) {
+  ++stats_.messages_refused;
+  if (const auto held_back = refused_log_.allow(loop_.clock().now())) {
+    log_->warn("refused a message from the broker: {} ({} refused in all{}): {}", why,
+               stats_.messages_refused,
+               *held_back > 0 ? fmt::format(", {} since the last such line", *held_back + 1) : std::string(),
+               printable(line, 120));
   }
 }
 

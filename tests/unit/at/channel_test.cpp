@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <functional>
 #include <sstream>
 
 #include "modem/log.hpp"
@@ -258,27 +259,96 @@ TEST(Channel, LateFinalWithNothingInFlightIsDropped) {
   EXPECT_TRUE((*r)->ok());
 }
 
-TEST(Channel, LineExtensionLetsAPayloadCarryLineEnds) {
+// A reader for "+QMTRECV: <len>,"<payload>"": one reading, or two when the prefix holds a second
+// length ("+QMTRECV: 4,9,"...": the 4 and the 9 are both readings).
+LineEnds length_reader(std::string_view segment, char) {
+  LineEnds ends;
+  std::size_t i = 10;
+  while (i < segment.size() && segment[i] >= '0' && segment[i] <= '9') {
+    std::size_t n = 0;
+    while (i < segment.size() && segment[i] >= '0' && segment[i] <= '9')
+      n = n * 10 + static_cast<std::size_t>(segment[i++] - '0');
+    if (i >= segment.size() || segment[i] != ',') break;
+    ++i;
+    ends.readings.push_back({segment.size() + n, '"'});
+  }
+  return ends;
+}
+
+TEST(Channel, ALineReaderLetsAPayloadCarryLineEnds) {
   for_every_chunk_size([](ChannelHarness& h) {
-    // The +QMTRECV-with-length shape: the line is complete once <len> payload bytes and the quote
-    // are in; the CR LF inside the payload do not end it.
-    h.channel.add_line_extension("+QMTRECV:", [](std::string_view line) -> std::size_t {
-      const auto len_start = line.find("\",") + 2;
-      const auto len_end = line.find(',', len_start);
-      if (len_end == std::string_view::npos || len_end + 1 >= line.size()) return 0;
-      const std::size_t len = std::stoul(std::string(line.substr(len_start, len_end - len_start)));
-      const std::size_t have = line.size() - (len_end + 2);
-      return have >= len + 1 ? 0 : len + 1 - have;
-    });
+    h.channel.add_line_reader("+QMTRECV:", length_reader);
     std::vector<std::string> received;
     h.channel.urcs().add("+QMTRECV:", [&](std::string_view l) { received.emplace_back(l); });
-    const std::string payload = "line1\r\nOK\r\n\"q\",";
-    const std::string urc =
-        "+QMTRECV: 0,0,\"cmd\"," + std::to_string(payload.size()) + ",\"" + payload + "\"";
+    h.channel.urcs().add("+QMTSTAT:", [&](std::string_view l) { received.emplace_back(l); });
+    // 20 bytes after the first segment ("+QMTRECV: 20,\"l"): CR LF, a fake OK and URC, the quote.
+    const std::string urc = "+QMTRECV: 20,\"l\r\nOK\r\n+QMTSTAT: 0,1\"";
+    ASSERT_EQ(urc.size(), 15u + 20u);
     h.module_says("\r\n" + urc + "\r\n");
     EXPECT_EQ(received, std::vector<std::string>{urc});
     EXPECT_EQ(h.channel.stats().stale_finals, 0u);
   });
+}
+
+TEST(Channel, ALineOnlySilenceCanDecideIsDecidedAfterLineQuiet) {
+  ChannelHarness h(4096);
+  h.channel.add_line_reader("+QMTRECV:", length_reader);
+  std::vector<std::string> received;
+  h.channel.urcs().add("+QMTRECV:", [&](std::string_view l) { received.emplace_back(l); });
+  // Readings of 4 and 40 bytes after "+QMTRECV: 4,40,\"": the 4-byte one is right at once, the
+  // 40-byte one waits.
+  const std::string urc = "+QMTRECV: 4,40,\"\r\na\"";
+  ASSERT_EQ(urc.size(), 16u + 4u);
+  h.module_says("\r\n" + urc + "\r\n\r\nOK\r\n");
+  EXPECT_TRUE(received.empty());
+  ASSERT_TRUE(h.channel.next_deadline().has_value());
+  EXPECT_EQ(*h.channel.next_deadline(), h.clock.now() + ChannelConfig{}.line_quiet);
+  h.advance(ChannelConfig{}.line_quiet - std::chrono::milliseconds(1));
+  EXPECT_TRUE(received.empty());
+  h.advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(received, std::vector<std::string>{urc});
+  EXPECT_EQ(h.channel.stats().stale_finals, 1u);  // the OK after it, framed afresh
+  EXPECT_FALSE(h.channel.next_deadline().has_value());
+}
+
+TEST(Channel, BytesThatCannotBeFramedAreReportedAndNothingOfThemIsALine) {
+  ChannelHarness h(7);
+  h.channel.add_line_reader("+QMTRECV:", length_reader);
+  std::vector<std::string> lines;
+  h.channel.urcs().add("+QMTRECV:", [&](std::string_view l) { lines.emplace_back(l); });
+  h.channel.urcs().add("+QMTSTAT:", [&](std::string_view l) { lines.emplace_back(l); });
+  std::vector<std::pair<std::string, std::size_t>> reports;
+  h.channel.on_unframeable([&](std::string_view prefix, std::size_t n) { reports.emplace_back(prefix, n); });
+  // Both readings (4 and 20 bytes after "+QMTRECV: 4,20,\"") end in a quote and a line end.
+  const std::string bad = "+QMTRECV: 4,20,\"\r\na\"\r\n+QMTSTAT: 0,1\"\r\n\r\n+QMTSTAT: 0,2\r\n";
+  ASSERT_EQ(bad.find("0,1\"") + 4, 16u + 20u);
+  h.module_says("\r\n" + bad);
+  h.advance(ChannelConfig{}.line_quiet);
+  h.module_says("\r\n+QMTSTAT: 0,5\r\n");
+  EXPECT_EQ(lines, std::vector<std::string>{"+QMTSTAT: 0,5"});
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].first, "+QMTRECV:");
+  EXPECT_EQ(reports[0].second, bad.size());
+  EXPECT_EQ(h.channel.stats().unframeable, 1u);
+  EXPECT_TRUE(h.unsolicited.empty());
+}
+
+TEST(Channel, AFullQueueRefusesCommandsInsteadOfGrowing) {
+  ChannelConfig config;
+  config.max_queued = 3;
+  ChannelHarness h(4096, config);
+  auto in_flight = h.submit(command("AT+CSQ"));
+  std::vector<std::shared_ptr<std::optional<Result>>> queued;
+  for (int i = 0; i < 3; ++i)
+    queued.push_back(h.submit(command("AT+QMTRECV=0," + std::to_string(i))));
+  auto refused = h.submit(command("AT+QMTRECV=0,4"));
+  ASSERT_TRUE(refused->has_value());
+  EXPECT_EQ((*refused)->code, ResultCode::kAborted);
+  EXPECT_EQ(h.channel.queued(), 3u);
+  EXPECT_EQ(h.channel.stats().refused, 1u);
+  for (const auto& q : queued)
+    EXPECT_FALSE(q->has_value());
+  EXPECT_EQ(h.stream.written(), "AT+CSQ\r");
 }
 
 TEST(Channel, RawBlockAfterALineGoesToItsReader) {
@@ -343,15 +413,22 @@ TEST(Channel, AbortAllEndsEverythingAndTheChannelCarriesOn) {
   EXPECT_TRUE((*next)->ok());
 }
 
-TEST(Channel, SecretsNeverReachTheLogNotEvenThroughTheEcho) {
+// The AT logger's output while `scenario` runs, at trace level.
+std::string at_log_of(const std::function<void()>& scenario) {
   std::ostringstream log_text;
   auto at_log = modem::logger("at");
   const auto old_sinks = at_log->sinks();
   const auto old_level = at_log->level();
   at_log->sinks() = {std::make_shared<spdlog::sinks::ostream_sink_mt>(log_text)};
   at_log->set_level(spdlog::level::trace);
+  scenario();
+  at_log->sinks() = old_sinks;
+  at_log->set_level(old_level);
+  return log_text.str();
+}
 
-  {
+TEST(Channel, SecretsNeverReachTheLogNotEvenThroughTheEcho) {
+  const std::string log = at_log_of([] {
     ChannelHarness h(5);
     Command conn = command("AT+QMTCONN=0,\"dev1\",\"user\",\"s3cr3t-pw\"");
     conn.log_text = "AT+QMTCONN=0,\"dev1\",\"user\",\"***\"";
@@ -364,11 +441,34 @@ TEST(Channel, SecretsNeverReachTheLogNotEvenThroughTheEcho) {
     h.module_says("\r\n+QMTCONN: 0,0,0\r\n");
     ASSERT_TRUE(r->has_value());
     EXPECT_TRUE((*r)->ok());
-  }
-  at_log->sinks() = old_sinks;
-  at_log->set_level(old_level);
-  EXPECT_NE(log_text.str().find("\"***\""), std::string::npos) << log_text.str();
-  EXPECT_EQ(log_text.str().find("s3cr3t"), std::string::npos) << log_text.str();
+  });
+  EXPECT_NE(log.find("\"***\""), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cr3t"), std::string::npos) << log;
+}
+
+TEST(Channel, AKnownSecretIsMaskedInEveryLineEvenALateEcho) {
+  // The module answers nothing in time; its echo of the command, with the password, arrives after
+  // the timeout, when no command with a secret is in flight any more, as an unrecognised line.
+  // Also a line that is cut for the log right in the middle of the password.
+  const std::string password = "s3cr3t-pw";
+  const std::string conn_text = "AT+QMTCONN=0,\"dev1\",\"user\",\"" + password + "\"";
+  const std::string log = at_log_of([&] {
+    ChannelHarness h(4096);
+    h.channel.add_secret(password);
+    Command conn = command(conn_text);
+    conn.log_text = "AT+QMTCONN=0,\"dev1\",\"user\",\"***\"";
+    auto r = h.submit(conn);
+    h.advance(conn.timeout);
+    ASSERT_TRUE(r->has_value());
+    EXPECT_EQ((*r)->code, ResultCode::kTimeout);
+    h.module_says(conn_text + "\r\r\nERROR\r\n");
+    h.module_says("\r\n" + std::string(113, 'x') + password + "\r\n");
+    EXPECT_EQ(h.unsolicited.size(), 2u);
+  });
+  EXPECT_NE(log.find("unrecognised line from the module: AT+QMTCONN=0,\"dev1\",\"user\",\"***\""),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("s3cr"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ struct Expected {
 };
 
 std::ostream& operator<<(std::ostream& os, const Expected& e) {
-  static const char* names[] = {"line", "prompt", "raw", "overflow"};
+  static const char* names[] = {"line", "prompt", "raw", "overflow", "unframeable"};
   return os << names[static_cast<int>(e.kind)] << "[" << e.data << "]";
 }
 
@@ -122,23 +122,211 @@ TEST(Framer, RawBlockCarriesAnyByteUntouched) {
                 });
 }
 
-// A length-prefixed line (+QMTRECV with recv/mode msg_len_enable=1) whose payload holds CR, LF,
-// quotes, commas and a fake final result must arrive as one line, byte-exact.
-std::size_t length_field_extension(std::string_view line) {
-  // "+X: <len>,"<payload>"": the line is complete once it holds len payload bytes and the quote.
-  const auto comma = line.find(',');
-  if (comma == std::string_view::npos || comma + 1 >= line.size()) return 0;
-  const std::size_t len = std::stoul(std::string(line.substr(4, comma - 4)));
-  const std::size_t have = line.size() - (comma + 2);  // after ',"'
-  const std::size_t want = len + 1;                    // payload and the closing quote
-  return have >= want ? 0 : want - have;
+// ---- long lines ----------------------------------------------------------------------------------
+//
+// A test reader: "+X: n1 n2 ..." declares readings of n bytes after the first segment (the CR/LF
+// that ends it included), each ending in '"'; "+Q: ..." has no length and waits for silence.
+LineEnds test_reader(std::string_view segment, char) {
+  LineEnds ends;
+  if (segment.starts_with("+Q:")) {
+    ends.until_quiet = true;
+    ends.quiet_last = '"';
+    return ends;
+  }
+  std::size_t i = 3;
+  while (i < segment.size()) {
+    while (i < segment.size() && segment[i] == ' ')
+      ++i;
+    std::size_t n = 0;
+    bool digits = false;
+    while (i < segment.size() && segment[i] >= '0' && segment[i] <= '9') {
+      n = n * 10 + static_cast<std::size_t>(segment[i++] - '0');
+      digits = true;
+    }
+    if (!digits) break;
+    ends.readings.push_back({segment.size() + n, '"'});
+  }
+  return ends;
 }
 
-TEST(Framer, LineExtensionKeepsPayloadWithLineEndsInOneLine) {
-  const std::string payload = "{\"a\":1,\r\n\"b\":\"\r\nOK\r\n\"}\r";
-  const std::string line = "+X: " + std::to_string(payload.size()) + ",\"" + payload + "\"";
-  expect_frames("\r\n" + line + "\r\n\r\nOK\r\n", {{Kind::kLine, line}, {Kind::kLine, "OK"}},
-                [](Framer& f) { f.set_line_extension(length_field_extension); });
+const Framer::LineReader kTestReader = test_reader;
+
+void with_readers(Framer& f) {
+  f.set_reader_lookup([](std::string_view line) -> const Framer::LineReader* {
+    return line.starts_with("+X:") || line.starts_with("+Q:") ? &kTestReader : nullptr;
+  });
+}
+
+// Feeds each part in chunks of `chunk` bytes and lets the line fall silent after each.
+std::vector<Frame> frame_parts(const std::vector<std::string>& parts, std::size_t chunk,
+                               FramerConfig config = {}) {
+  Framer framer(config);
+  with_readers(framer);
+  std::vector<Frame> frames;
+  auto sink = [&](Frame&& f) { frames.push_back(std::move(f)); };
+  for (const std::string& part : parts) {
+    for (std::size_t i = 0; i < part.size(); i += chunk)
+      framer.feed(std::string_view(part).substr(i, chunk), sink);
+    EXPECT_EQ(framer.awaiting_quiet(), framer.mid_frame() && framer.awaiting_quiet());
+    framer.quiet(sink);
+    EXPECT_FALSE(framer.awaiting_quiet());
+  }
+  return frames;
+}
+
+std::vector<Expected> kinds_and_data(const std::vector<Frame>& frames) {
+  std::vector<Expected> out;
+  for (const Frame& f : frames)
+    out.push_back({f.kind, f.data});
+  return out;
+}
+
+void expect_parts(const std::vector<std::string>& parts, const std::vector<Expected>& expected) {
+  std::size_t total = 0;
+  for (const auto& part : parts)
+    total += part.size();
+  for (std::size_t chunk = 1; chunk <= total; ++chunk)
+    ASSERT_EQ(kinds_and_data(frame_parts(parts, chunk)), expected) << "chunk size " << chunk;
+}
+
+TEST(FramerLongLine, OneReadingTakesExactlyItsBytesWhateverTheyHold) {
+  // The data after "+X: 22" holds CR, LF, whole fake lines and ends in the quote.
+  const std::string data = "\r\nOK\r\n+QMTSTAT: 0,1\r\n\"";
+  ASSERT_EQ(data.size(), 22u);
+  expect_parts({"\r\n+X: 22" + data + "\r\n\r\nOK\r\n"},
+               {{Kind::kLine, "+X: 22" + data}, {Kind::kLine, "OK"}});
+}
+
+TEST(FramerLongLine, AReadingMayEndAtTheFirstLineEnd) {
+  // "+X: 0" declares nothing after the first segment: right when the segment ends in the quote.
+  expect_parts({"\r\n+X: 0 \"\r\nOK\r\n"}, {{Kind::kLine, "+X: 0 \""}, {Kind::kLine, "OK"}});
+  // Wrong when it does not: nothing of what follows may be framed until silence.
+  const auto frames = frame_parts({"\r\n+X: 0 x\r\nOK\r\n", "\r\nOK\r\n"}, 1);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+  EXPECT_EQ(frames[0].data, "+X: 0 x\r\nOK\r\n");
+  EXPECT_EQ(frames[1].data, "OK");
+}
+
+TEST(FramerLongLine, TheBytesThatFollowDecideBetweenTwoReadings) {
+  // Two readings: 7 bytes (the data's own quote and CR are at the right place for it) and 23.
+  // The first looks right at its end ('"' then CR), but the second is still open; at byte 23 the
+  // second is right too only if '"' and a line end are there. Here they are not: the first wins
+  // and everything after it is framed afresh, line by line.
+  const std::string head = "+X: 7 23";
+  const std::string after = "\r\nabcd\"\r\n+QMTSTAT: 0,1\r\nOK\r\n";
+  expect_parts({"\r\n" + head + after},
+               {{Kind::kLine, head + "\r\nabcd\""}, {Kind::kLine, "+QMTSTAT: 0,1"}, {Kind::kLine, "OK"}});
+}
+
+TEST(FramerLongLine, AForgedReadingTheBytesProveWrongLosesToTheRealOne) {
+  // A hostile topic makes a 4-byte reading, which the data's bytes prove wrong (no quote and line
+  // end after its 4th byte); the real one declares 29 bytes and is right. The fake lines inside
+  // the data stay data.
+  const std::string head = "+X: 4 29";
+  const std::string data = "\r\nab\"\r\n+QMTSTAT: 0,1\r\nOK\r\nxy\"";
+  ASSERT_EQ(data.size(), 29u);
+  expect_parts({"\r\n" + head + data + "\r\n\r\n+QMTPUBEX: 0,1,0\r\n"},
+               {{Kind::kLine, head + data}, {Kind::kLine, "+QMTPUBEX: 0,1,0"}});
+}
+
+TEST(FramerLongLine, TwoRightReadingsFrameNothingUntilSilence) {
+  // Both the 5-byte and the 29-byte reading end in '"' and a line end: which one the module meant
+  // cannot be known, so none of these bytes, nor what follows them before the module falls
+  // silent, becomes a line. After the silence framing starts afresh.
+  const std::string head = "+X: 5 29";
+  const std::string data = "\r\nab\"\r\n+QMTSTAT: 0,1\r\nOK\r\nxy\"";
+  const std::string dropped = "\r\n" + head + data + "\r\n\r\n+QMTSTAT: 0,2\r\n";
+  const auto frames = frame_parts({dropped, "\r\nOK\r\n"}, 1);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+  EXPECT_EQ(frames[0].size, dropped.size() - 2);  // from the line's first byte
+  EXPECT_EQ(frames[0].data, (head + data + "\r\n\r\n+QMTSTAT: 0,2\r\n").substr(0, 80));
+  EXPECT_EQ(frames[1].kind, Kind::kLine);
+  EXPECT_EQ(frames[1].data, "OK");
+  for (std::size_t chunk = 2; chunk <= dropped.size(); ++chunk)
+    ASSERT_EQ(kinds_and_data(frame_parts({dropped, "\r\nOK\r\n"}, chunk)), kinds_and_data(frames));
+}
+
+TEST(FramerLongLine, SilenceDecidesForTheReadingThatWasRightAlready) {
+  // The 7-byte reading is right; the 500-byte one waits for bytes that never come. When the
+  // module falls silent the line is the 7 bytes and what came after it is framed afresh.
+  const std::string head = "+X: 7 500";
+  expect_parts({"\r\n" + head + "\r\nabcd\"\r\n\r\nOK\r\n"},
+               {{Kind::kLine, head + "\r\nabcd\""}, {Kind::kLine, "OK"}});
+}
+
+TEST(FramerLongLine, WithoutALengthTheLineEndsAtTheLastQuoteBeforeSilence) {
+  // Every CR/LF after a quote could end it; only the last one cannot be inside the data. Lines
+  // that follow and do not end in a quote are framed afresh after the silence.
+  const std::string line = "+Q: \"a\"\r\n+QMTSTAT: 0,1\"\r\nb\"";
+  expect_parts({"\r\n" + line + "\r\n\r\nOK\r\n+QMTPUBEX: 0,3,0\r\n"},
+               {{Kind::kLine, line}, {Kind::kLine, "OK"}, {Kind::kLine, "+QMTPUBEX: 0,3,0"}});
+  // No quote before any line end: nothing can be framed.
+  const auto frames = frame_parts({"\r\n+Q: abc\r\nOK\r\n"}, 1);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+}
+
+TEST(FramerLongLine, ADeclaredLengthOverTheLimitIsDiscardedExactlyNeverReframed) {
+  FramerConfig config;
+  config.max_line_bytes = 16;
+  std::string data(60, 'x');
+  data.replace(10, 19, "\r\n+QMTSTAT: 0,1\r\nOK");
+  data.back() = '"';
+  data.front() = '\r';  // the line break that ends the first segment counts as the first byte
+  const std::string head = "+X: 60";
+  const std::string input = "\r\n" + head + data + "\r\n\r\n+QMTPUBEX: 0,1,0\r\n";
+  for (std::size_t chunk = 1; chunk <= input.size(); ++chunk) {
+    const auto frames = frame_parts({input}, chunk, config);
+    ASSERT_EQ(frames.size(), 2u) << "chunk " << chunk;
+    EXPECT_EQ(frames[0].kind, Kind::kOverflow);
+    EXPECT_EQ(frames[0].size, head.size() + data.size());
+    EXPECT_EQ(frames[0].data, (head + data).substr(0, 16));
+    EXPECT_EQ(frames[1].data, "+QMTPUBEX: 0,1,0");
+  }
+}
+
+TEST(FramerLongLine, AnUnsureLineOverTheLimitIsDropped) {
+  FramerConfig config;
+  config.max_line_bytes = 16;
+  const std::string data(30, 'y');
+  const auto frames = frame_parts({"\r\n+X: 5 40" + data + "\r\nOK\r\n", "\r\nOK\r\n"}, 3, config);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+  EXPECT_EQ(frames[1].data, "OK");
+}
+
+TEST(FramerLongLine, AFirstSegmentOverTheLimitIsDroppedNotCutAtTheNextLineEnd) {
+  FramerConfig config;
+  config.max_line_bytes = 16;
+  const std::string input = "\r\n+X: 9 " + std::string(40, 'z') + "\r\n+QMTSTAT: 0,1\r\n";
+  const auto frames = frame_parts({input, "\r\nOK\r\n"}, 5, config);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+  EXPECT_EQ(frames[0].size, input.size() - 2);
+  EXPECT_EQ(frames[1].data, "OK");
+}
+
+TEST(FramerLongLine, DeclaredBytesThatNeverComeAreDroppedAtSilence) {
+  const auto frames = frame_parts({"\r\n+X: 50\r\nonly a few", "\r\nOK\r\n"}, 4);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+  EXPECT_EQ(frames[1].data, "OK");
+}
+
+TEST(FramerLongLine, AReadingWhoseLineDoesNotEndWhereItSaysDropsUntilSilence) {
+  // 4 bytes after the head, then no line end: the only reading is wrong, the rest is suspect.
+  const auto frames = frame_parts({"\r\n+X: 4\r\nab\"zz\r\n+QMTSTAT: 0,1\r\n", "\r\nOK\r\n"}, 2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+  EXPECT_EQ(frames[1].data, "OK");
+}
+
+TEST(FramerLongLine, LinesWithoutAReaderAndNumericFormsAreUntouched) {
+  // "+X:" with no reading ends where it is, like any line.
+  expect_parts({"\r\n+X: none\r\nOK\r\n+QMTSTAT: 0,1\r\n"},
+               {{Kind::kLine, "+X: none"}, {Kind::kLine, "OK"}, {Kind::kLine, "+QMTSTAT: 0,1"}});
 }
 
 TEST(Framer, EchoOfPayloadIsSwallowed) {

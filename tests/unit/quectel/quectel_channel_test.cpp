@@ -32,13 +32,15 @@ std::string recv_with_length(int msgid, const std::string& topic, const std::str
 }
 
 void install(ChannelHarness& h, std::vector<std::string>& urcs) {
-  h.channel.add_line_extension("+QMTRECV:", qmtrecv_line_extension);
+  h.channel.add_line_reader("+QMTRECV:", [](std::string_view segment, char line_break) {
+    return qmtrecv_line_ends(segment, line_break, RecvFraming::kWithLength);
+  });
   h.channel.urcs().add("+QMTRECV:", [&urcs](std::string_view line) { urcs.emplace_back(line); });
   h.channel.urcs().add("+QMTSTAT:", [&urcs](std::string_view line) { urcs.emplace_back(line); });
 }
 
 ReceivedMessage message_of(const std::string& line) {
-  const auto parsed = parse_qmtrecv(line);
+  const auto parsed = parse_qmtrecv(line, RecvFraming::kWithLength);
   EXPECT_TRUE(parsed.has_value()) << line;
   if (!parsed || !std::holds_alternative<ReceivedMessage>(*parsed)) return {};
   return std::get<ReceivedMessage>(*parsed);
@@ -73,7 +75,7 @@ TEST(QuectelOnChannel, EveryReceiveShapeThroughTheChannel) {
       {recv_with_length(65535, "t", kPayload), kPayload},
       // field-notes.md 2.1, EC200U split format: <len>, CR LF, then the payload.
       {"+QMTRECV: 0,1,\"pump/01/cmd\"," + std::to_string(relay.size()) + "\r\n" + relay, relay},
-      // recv/mode without length (field-notes.md 1.1), a payload whose inner lines do not end in '"'.
+      // recv/mode without length (field-notes.md 1.1): decided when the module falls silent.
       {"+QMTRECV: 0,2,\"t\",\"" + plain_multi_line + "\"", plain_multi_line},
   };
   for (const auto& [line, payload] : shapes) {
@@ -82,6 +84,7 @@ TEST(QuectelOnChannel, EveryReceiveShapeThroughTheChannel) {
       std::vector<std::string> urcs;
       install(h, urcs);
       h.module_says("\r\n" + line + "\r\n\r\n+QMTSTAT: 0,1\r\n");
+      h.advance(at::ChannelConfig{}.line_quiet);
       ASSERT_EQ(urcs.size(), 2u);
       EXPECT_EQ(urcs[0], line);
       EXPECT_EQ(message_of(urcs[0]).payload, payload);

@@ -31,6 +31,7 @@
 #include "modem/at/framer.hpp"
 #include "modem/at/urc_registry.hpp"
 #include "modem/clock.hpp"
+#include "modem/log_throttle.hpp"
 #include "modem/transport/byte_stream.hpp"
 #include "modem/transport/event_loop.hpp"
 
@@ -45,6 +46,15 @@ struct ChannelConfig {
   // after its OK before the next command goes out; bytes arriving meanwhile restart the wait.
   Duration resync_quiet = std::chrono::milliseconds(100);
   Duration probe_timeout = std::chrono::seconds(1);
+  // How long the line stays silent before a long line the framer cannot decide from its bytes
+  // alone is decided (Framer::quiet()). A module sends a line in one go: at 9600 baud a byte
+  // takes 1 ms, over USB a line arrives in packets microseconds apart; 100 ms of silence in the
+  // middle of a line does not happen, and a message that waits for it arrives that much later.
+  Duration line_quiet = std::chrono::milliseconds(100);
+  // Commands waiting behind the one in flight. The session never queues more than a handful; a
+  // command beyond this is refused at once (kAborted), so nothing the module says, however often,
+  // can make the queue, and the daemon, grow without bound.
+  std::size_t max_queued = 64;
   FramerConfig framer;
 };
 
@@ -57,6 +67,8 @@ struct ChannelStats {
   std::uint64_t stale_finals = 0;  // final results that arrived with no command to end
   std::uint64_t echoes = 0;        // echoed command lines dropped
   std::uint64_t overflows = 0;     // over-long lines discarded
+  std::uint64_t unframeable = 0;   // runs of bytes dropped because they could not be framed safely
+  std::uint64_t refused = 0;       // commands refused because the queue was full
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
 };
@@ -68,13 +80,18 @@ class Channel final : public EventSource {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  // Queues a command; `callback` runs exactly once with its result. When the channel is closed the
-  // callback runs at once with kAborted.
+  // Queues a command; `callback` runs exactly once with its result. When the channel is closed, or
+  // max_queued commands are already waiting, the callback runs at once with kAborted.
   void submit(Command command, Callback callback);
 
   UrcRegistry& urcs() { return urcs_; }
-  // Lines starting with `prefix` may carry CR/LF inside them (see Framer::LineExtension).
-  void add_line_extension(std::string prefix, Framer::LineExtension extension);
+  // Lines starting with `prefix` may carry CR/LF inside them: `reader` tells the framer what such
+  // a line can be (see Framer, "Long lines"). The longest matching prefix wins.
+  void add_line_reader(std::string prefix, Framer::LineReader reader);
+  // Strings that must never appear in a log line (passwords): every line the channel logs, the
+  // AT trace included, has them replaced by "***", however late or mangled the echo that carries
+  // them arrives.
+  void add_secret(std::string secret);
   // The next `n` bytes after the current line are raw data for `consumer` (e.g. "+QIRD: 4").
   void read_raw(std::size_t n, std::function<void(std::string)> consumer);
 
@@ -105,6 +122,11 @@ class Channel final : public EventSource {
   void on_closed(std::function<void(const std::string& why)> observer) { on_closed_ = std::move(observer); }
   void on_unsolicited(std::function<void(std::string_view line)> observer) {
     on_unsolicited_ = std::move(observer);
+  }
+  // Bytes the framer dropped because no single reading of them was certain (a long line whose
+  // declared lengths disagree): `prefix` is the reader's prefix of the line they began with.
+  void on_unframeable(std::function<void(std::string_view prefix, std::size_t bytes)> observer) {
+    on_unframeable_ = std::move(observer);
   }
 
   // EventSource
@@ -158,13 +180,19 @@ class Channel final : public EventSource {
   void begin_resync(bool module_may_await_data);
   void send_probe();
   void close(const std::string& why);
+  const Framer::LineReader* reader_for(std::string_view line) const;
+  // `text` for a log line: printable, and with every secret masked.
+  std::string loggable(std::string_view text, std::size_t max_bytes = 120) const;
 
   ByteStream& stream_;
   const Clock& clock_;
   ChannelConfig config_;
   Framer framer_;
+  const Framer::FrameSink frame_sink_ = [this](Frame&& frame) { handle_frame(std::move(frame)); };
   UrcRegistry urcs_;
-  std::vector<std::pair<std::string, Framer::LineExtension>> line_extensions_;
+  std::vector<std::pair<std::string, Framer::LineReader>> line_readers_;
+  std::vector<std::string> secrets_;
+  LogThrottle refused_log_;
   std::function<void(std::string)> raw_consumer_;
   std::shared_ptr<spdlog::logger> log_;
 
@@ -182,6 +210,7 @@ class Channel final : public EventSource {
   std::function<void(unsigned)> on_timeout_;
   std::function<void(const std::string&)> on_closed_;
   std::function<void(std::string_view)> on_unsolicited_;
+  std::function<void(std::string_view, std::size_t)> on_unframeable_;
 };
 
 }  // namespace modem::at

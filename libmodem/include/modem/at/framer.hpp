@@ -6,46 +6,78 @@
 //     command that sends data is waiting for it, so a line that happens to start with '>' is never
 //     taken for a prompt.
 //   - raw blocks: "the next N bytes are payload", delivered untouched whatever they contain.
-// Lines whose content may itself contain CR or LF (+QMTRECV with a length field: field-notes.md 2.1)
-// are handled by a line-extension hook: at every CR/LF that would end a line, the hook is asked how
-// many more bytes, counted from that CR/LF, still belong to the line.
+//
+// Long lines. Some lines carry data that may itself hold CR, LF and whole fake module lines (a
+// +QMTRECV with its payload: field-notes.md 2.1). For such a line a LineReader, registered for its
+// prefix, is asked once, at the line's first CR/LF, what the line can be (LineEnds):
+//   - one reading with a declared length: exactly that many bytes are the line, whatever they hold;
+//   - several readings (a topic or payload that itself looks like a length field): the framer keeps
+//     the bytes until every reading but one is proven wrong by the bytes that follow (a reading is
+//     right only where its last byte is as declared and a CR/LF follows), or until the module falls
+//     silent, which no module does in the middle of a line. If more than one reading stays
+//     possible, nothing is framed from those bytes: they are dropped, up to the next silence, and
+//     reported as one kUnframeable frame. Bytes that may be data never become lines.
+//   - no reading with a length: the line runs until the module falls silent and ends at the last
+//     CR/LF after the reader's closing byte (the longest reading: data never becomes a line).
+// The caller tells the framer about silence with quiet() (the channel does it after
+// ChannelConfig::line_quiet without a byte while awaiting_quiet()).
 //
 // There is no fixed line limit that silently truncates (the 96-byte buffer of field-notes.md 2.1).
 // A line longer than `max_line_bytes` (far above any documented response) is reported as an
 // Overflow frame carrying its head and its full size, and nothing of its tail is passed on as if it
-// were a line of its own.
+// were a line of its own. A long line of one reading is framed exactly however long it declares
+// itself; one that is still unsure, or waits for silence, is dropped once it passes the limit.
 //
-// The framer is a pure state machine: same bytes in, same frames out, however the bytes are split.
+// The framer is a pure state machine: same bytes (and silences) in, same frames out, however the
+// bytes are split.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace modem::at {
 
 struct Frame {
   enum class Kind {
-    kLine,      // one complete line, without its CR/LF; never empty
-    kPrompt,    // "> " (or a bare '>') while a prompt was expected
-    kRaw,       // exactly the N bytes asked for with expect_raw()
-    kOverflow,  // a line over the limit: `data` holds its first max_line_bytes, `size` its length
+    kLine,         // one complete line, without its CR/LF; never empty
+    kPrompt,       // "> " (or a bare '>') while a prompt was expected
+    kRaw,          // exactly the N bytes asked for with expect_raw()
+    kOverflow,     // a line over the limit: `data` holds its first max_line_bytes, `size` its length
+    kUnframeable,  // bytes dropped because they could not be framed with certainty: `data` holds
+                   // their head (at most 80 bytes), `size` how many there were
   };
   Kind kind = Kind::kLine;
   std::string data;
-  std::size_t size = 0;  // bytes the frame stood for on the wire (data.size() except for kOverflow)
+  std::size_t size = 0;  // bytes the frame stood for on the wire (data.size() for kLine, kPrompt, kRaw)
 };
 
 struct FramerConfig {
   std::size_t max_line_bytes = 256 * 1024;
 };
 
+// What a long line can be, as its reader sees it at the line's first CR/LF.
+struct LineEnds {
+  struct Reading {
+    std::size_t length = 0;  // the whole line, from its first byte, without the CR/LF that ends it
+    char last = 0;           // what the line's last byte must be; 0: any byte
+  };
+  // The readings that declare the line's length. Empty, with until_quiet false: the line ends here.
+  std::vector<Reading> readings;
+  // No reading declares a length and the line may go on: it ends at the last CR/LF that follows
+  // `quiet_last` once the module falls silent.
+  bool until_quiet = false;
+  char quiet_last = 0;
+};
+
 class Framer {
  public:
-  // Given the line so far (without the CR/LF just seen), returns how many bytes starting with that
-  // CR/LF still belong to the line; 0 ends the line here.
-  using LineExtension = std::function<std::size_t(std::string_view line_so_far)>;
+  // Called with the line before its first CR/LF and that CR or LF.
+  using LineReader = std::function<LineEnds(std::string_view first_segment, char line_break)>;
+  // Which reader, if any, a line that begins with these bytes needs (the channel picks by prefix).
+  using ReaderLookup = std::function<const LineReader*(std::string_view line)>;
   using FrameSink = std::function<void(Frame&&)>;
 
   explicit Framer(FramerConfig config = {}) : config_(config) {}
@@ -53,8 +85,12 @@ class Framer {
   // The sink may call the expect_*() functions; they apply to the very next byte, even within
   // the same feed() call (a "+QIRD: 4" line followed by 4 raw bytes in one read()).
   void feed(std::string_view bytes, const FrameSink& sink);
+  // The module has said nothing for a while: a long line that waits for silence is decided now.
+  void quiet(const FrameSink& sink);
+  // True while a long line is open: only the bytes that follow, or silence, can decide it.
+  bool awaiting_quiet() const { return mode_ != Mode::kPlain; }
 
-  void set_line_extension(LineExtension extension) { extension_ = std::move(extension); }
+  void set_reader_lookup(ReaderLookup lookup) { lookup_ = std::move(lookup); }
   // Recognise "> " at the start of the next line. Cleared when the prompt is seen.
   void expect_prompt(bool expected) { prompt_expected_ = expected; }
   bool prompt_expected() const { return prompt_expected_; }
@@ -71,14 +107,35 @@ class Framer {
   bool mid_frame() const;
 
  private:
+  enum class Mode {
+    kPlain,       // up to the next CR/LF
+    kUnsure,      // several readings still possible: every byte is kept, nothing is framed
+    kExact,       // one reading: its bytes are the line, then a CR/LF must follow
+    kUntilQuiet,  // no reading with a length: kept until silence
+    kDropping,    // undecidable bytes: dropped until silence
+  };
+  struct Pending {
+    LineEnds::Reading reading;
+    enum class Status { kOpen, kRight, kWrong } status = Status::kOpen;
+  };
+
   void take_line_byte(char byte, const FrameSink& sink);
   void end_line(const FrameSink& sink);
+  void start_long_line(const LineEnds& ends, char line_break, const FrameSink& sink);
+  std::size_t take_long(std::string_view bytes, const FrameSink& sink);
+  std::size_t take_unsure(std::string_view bytes, const FrameSink& sink);
+  std::size_t take_exact(std::string_view bytes, const FrameSink& sink);
+  void judge_readings_at(std::size_t position);
+  void settle_unsure(bool silent, const FrameSink& sink);
+  void emit_long_line(std::size_t length, const FrameSink& sink);
+  void start_dropping();
+  void finish_dropping(const FrameSink& sink);
+  void back_to_plain();
 
   FramerConfig config_;
-  LineExtension extension_;
+  ReaderLookup lookup_;
   std::string line_;
   std::size_t overflow_bytes_ = 0;  // > 0 while discarding the tail of an over-long line
-  std::size_t extension_left_ = 0;  // bytes still to be copied verbatim into line_
   std::size_t raw_left_ = 0;
   std::string raw_;
   std::string echo_;
@@ -86,6 +143,17 @@ class Framer {
   bool prompt_expected_ = false;
   bool after_prompt_ = false;  // swallow the single space that follows '>'
   bool after_cr_ = false;      // a line just ended at CR: its LF may follow
+
+  // the long line in progress (Mode != kPlain)
+  Mode mode_ = Mode::kPlain;
+  std::vector<Pending> pending_;  // kUnsure: by ascending length
+  LineEnds::Reading exact_;       // kExact
+  std::size_t exact_seen_ = 0;    // kExact: bytes of the line so far (line_ keeps max_line_bytes)
+  char exact_last_byte_ = 0;      // kExact: the line's latest byte, kept even when line_ is full
+  char quiet_last_ = 0;           // kUntilQuiet
+  std::size_t first_break_ = 0;   // kUntilQuiet: where the line's first CR/LF is
+  std::size_t dropped_ = 0;       // kDropping: bytes dropped so far
+  std::string dropped_head_;      // kDropping: their first bytes, for the report
 };
 
 }  // namespace modem::at

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "modem/at/command.hpp"
+#include "modem/at/framer.hpp"
 
 namespace modem::quectel {
 
@@ -29,10 +30,9 @@ constexpr std::size_t kMaxUserName = 128;
 constexpr std::size_t kMaxPassword = 128;
 constexpr int kClientIndexCount = 6;        // <client_idx> 0-5
 constexpr std::size_t kInFlightWindow = 5;  // AT+QMTPUBEX note 1
-// The notes give no limit for a received payload. A +QMTRECV that declares more than this, or a
-// length-less one still open after this many bytes, is taken as corrupt: qmtrecv_line_extension
-// stops extending the line, so one bad line cannot swallow the traffic behind it.
-constexpr std::size_t kMaxReceivedPayload = 8 * kMaxPublishPayload;
+// MQTT 3.1.1 §2.2.3: the largest Remaining Length, so no payload can be longer. A +QMTRECV length
+// field above it is not a length.
+constexpr std::size_t kMaxMqttPayload = 268'435'455;
 
 // ---- validation -----------------------------------------------------------------------------
 // Whether `value` may travel inside a quoted AT argument: no '"', CR, LF or NUL (the modules know
@@ -164,17 +164,41 @@ struct BufferStatus {  // +QMTRECV: <idx>,<s0>,<s1>,<s2>,<s3>,<s4> (answer to AT
   int client;
   std::vector<bool> stored;
 };
-using QmtRecv = std::variant<ReceivedMessage, BufferedMessage, BufferStatus>;
-// Also takes the EC200U split form (",<len>" CR LF <payload>) and an unquoted payload
-// (field-notes.md 2.1). The topic ends at the first `",` after its opening quote, so a topic that
-// contains `",` cannot be represented (it is cut there).
-std::optional<QmtRecv> parse_qmtrecv(std::string_view line);
-// For at::Channel::add_line_extension("+QMTRECV:", ...): with a <len> field the line is complete
-// once <len> payload bytes and the closing quote are in, whatever CR/LF the payload holds.
-// Without one (recv/mode msg_len_enable 0) a line is taken as complete when it ends in '"'
-// (best effort: a payload that ends in '"' followed by CR LF cannot be told apart). The split
-// form takes the line end after <len> and <len> bytes. Never more than kMaxReceivedPayload + 2.
-std::size_t qmtrecv_line_extension(std::string_view line_so_far);
+// A message line that reads as more than one message: its topic (or the first line of its
+// payload) holds what looks like its own length field, `",<digits>,"`, and more than one reading
+// fits the line. Which topic and payload the broker sent cannot be known: it is refused.
+struct AmbiguousMessage {
+  int client;
+  int msgid;
+  std::size_t readings;
+};
+using QmtRecv = std::variant<ReceivedMessage, BufferedMessage, BufferStatus, AmbiguousMessage>;
+
+// How this module writes a received message. Quectel does not escape topics or payloads
+// (field-notes.md 2.1): quotes, commas, CR and LF go out raw, so only a length field makes the
+// line's end certain.
+enum class RecvFraming {
+  // "<topic>",<len>,"<payload>" (recv/mode <msg_len_enable> 1, which the session sets wherever the
+  // family has it; AN 4.2 [2], field-notes.md 1.15, 2.1), or the EC200U split form "<topic>",<len>
+  // CR LF <payload> (field-notes.md 2.1, DEV-CLAIM). A line with no length field at all (firmware
+  // that ignores msg_len_enable) is read as kWithoutLength.
+  kWithLength,
+  // "<topic>","<payload>" (BC20, seed 003 5.2; recv/mode <msg_len_enable> 0): nothing says where the
+  // payload ends. The line is taken to end at the last CR/LF after a quote before the module falls
+  // silent, so no payload byte can become a line; a module line ending in a quote that arrives in
+  // the same burst becomes part of the payload, and a topic holding `","` is cut there.
+  kWithoutLength,
+};
+
+// For at::Channel::add_line_reader("+QMTRECV:", ...), asked at the line's first CR/LF: every way
+// the line can end. With kWithLength, each `",<len>,"` (and a trailing `",<len>`, the split form)
+// in the first segment is a reading (the first one is the real one unless the topic itself holds
+// such a pattern); the framer keeps the one the bytes that follow prove right. A message line
+// with no length field waits for silence (see kWithoutLength); the numeric forms end where they are.
+at::LineEnds qmtrecv_line_ends(std::string_view first_segment, char line_break, RecvFraming framing);
+// A complete line as the framer delivers it. A message is returned only when exactly one reading
+// fits the whole line (AmbiguousMessage when several do); nullopt for anything else.
+std::optional<QmtRecv> parse_qmtrecv(std::string_view line, RecvFraming framing);
 
 std::optional<int> parse_pdp_deactivated(std::string_view line);  // +QIURC: "pdpdeact",<cid>
 

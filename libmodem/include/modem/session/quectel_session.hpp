@@ -15,10 +15,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modem/at/channel.hpp"
+#include "modem/log_throttle.hpp"
 #include "modem/session/backoff.hpp"
 #include "modem/session/module_info.hpp"
 #include "modem/session/session_config.hpp"
@@ -101,6 +104,9 @@ struct SessionStats {
   std::uint64_t publishes_rejected = 0;
   std::uint64_t retransmissions = 0;
   std::uint64_t messages_received = 0;
+  // Received messages not passed on: a line that reads as more than one message, bytes that could
+  // not be framed with certainty, an unreadable line, a topic no broker should deliver.
+  std::uint64_t messages_refused = 0;
   std::uint64_t recoveries = 0;  // recovery attempts started
   std::uint64_t sessions = 0;    // times Ready was reached
 };
@@ -185,6 +191,8 @@ class QuectelSession {
   // URCs
   void register_urcs();
   void on_qmtrecv(std::string_view line);
+  void read_buffered(int recv_id);
+  void refuse_message(std::string_view why, std::string_view line);
   void on_packet_progress(std::string_view line);
 
   // publishing
@@ -219,6 +227,9 @@ class QuectelSession {
   int last_msgid_ = 0;
   int qos0_serial_ = 0;
   int subscribe_msgid_ = 0;
+
+  std::set<int> buffered_reads_;  // recv/mode 1: slots whose AT+QMTRECV is queued or in flight
+  LogThrottle refused_log_;
 
   ModuleInfo info_;
   SessionStats stats_;
