@@ -865,15 +865,17 @@ void Ec200uPersonality::qmtpub(const AtCommandLine& command, const std::shared_p
 }
 
 std::string Ec200uPersonality::recv_line(int idx, const MqttMessage& message) const {
-  // +QMTRECV: <client_idx>,<msgID>,"<topic>",[<payload_len>,]"<payload>" with the payload raw,
-  // unescaped, as the modules send it (field-notes.md 2.1).
+  // +QMTRECV: <client_idx>,<msgID>,"<topic>",[<payload_len>,]"<payload>" with the topic and the
+  // payload raw, unescaped, as the modules send them (field-notes.md 2.1).
   const Client& client = clients_[idx];
-  if (client.recv_length == 1) {
-    return fmt::format("+QMTRECV: {},{},\"{}\",{},\"", idx, message.mid, message.topic,
-                       message.payload.size()) +
-           message.payload + "\"";
+  const std::string head = fmt::format("+QMTRECV: {},{},\"{}\",", idx, message.mid, message.topic);
+  if (client.recv_length == 1 && settings_.recv_form == RecvForm::kDocumented) {
+    return head + fmt::format("{},\"", message.payload.size()) + message.payload + "\"";
   }
-  return fmt::format("+QMTRECV: {},{},\"{}\",\"", idx, message.mid, message.topic) + message.payload + "\"";
+  if (client.recv_length == 1 && settings_.recv_form == RecvForm::kSplit) {
+    return head + fmt::format("{}\r\n", message.payload.size()) + message.payload;
+  }
+  return head + "\"" + message.payload + "\"";
 }
 
 void Ec200uPersonality::deliver(int idx, MqttMessage message) {

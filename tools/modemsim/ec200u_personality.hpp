@@ -20,11 +20,18 @@ namespace modemsim {
 
 class AtServer;
 
+// How +QMTRECV carries a message when recv/mode's <msg_len_enable> is 1. Firmware differs
+// (field-notes.md 2.1): the AN's "<topic>",<len>,"<payload>"; an EC200U build that puts the payload
+// on the next line, "<topic>",<len> CR LF <payload>; and one that ignores <msg_len_enable> and
+// writes "<topic>","<payload>" whatever was asked.
+enum class RecvForm { kDocumented, kSplit, kNoLength };
+
 struct Ec200uSettings {
   std::string broker_host = "127.0.0.1";  // where every QMTOPEN really goes (--broker)
   int broker_port = 1883;
-  modem::Duration rtt{};                 // --rtt-ms
-  std::function<void()> request_reboot;  // AT+CFUN=1,1
+  modem::Duration rtt{};                       // --rtt-ms
+  RecvForm recv_form = RecvForm::kDocumented;  // --recv-form
+  std::function<void()> request_reboot;        // AT+CFUN=1,1
 };
 
 class Ec200uPersonality final : public Personality {

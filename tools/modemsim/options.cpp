@@ -7,7 +7,8 @@ namespace modemsim {
 
 const char* const kUsage =
     "usage: modemsim --link PATH --broker HOST:PORT [--control PATH] [--model ec200u] [--baud N]\n"
-    "                [--latency-ms N] [--rtt-ms N] [--boot-ms N] [--echo on|off] [-v]\n"
+    "                [--latency-ms N] [--rtt-ms N] [--boot-ms N] [--echo on|off]\n"
+    "                [--recv-form documented|split|no-length] [-v]\n"
     "\n"
     "A virtual Quectel EC200U on a pseudo-terminal. PATH becomes a symlink to the pty once the module\n"
     "answers (open it like a serial device); every MQTT connection goes to the broker at HOST:PORT,\n"
@@ -22,6 +23,10 @@ const char* const kUsage =
     "  --rtt-ms N        network round trip before server-acknowledged results (default 0)\n"
     "  --boot-ms N       silence before the boot URCs (default 0)\n"
     "  --echo on|off     command echo after boot (default on, as real modules)\n"
+    "  --recv-form F     how +QMTRECV carries a message when recv/mode asks for its length:\n"
+    "                      documented  \"<topic>\",<len>,\"<payload>\" (the AN's form, the default)\n"
+    "                      split       \"<topic>\",<len> CR LF <payload> (an EC200U firmware)\n"
+    "                      no-length   \"<topic>\",\"<payload>\" (firmware that ignores the setting)\n"
     "  -v                print the AT traffic both ways (passwords masked)\n";
 
 namespace {
@@ -77,6 +82,17 @@ modem::Outcome<ParsedOptions> parse_options(int argc, const char* const* argv) {
       if (!int_value(o.rtt_ms)) return modem::Error{"--rtt-ms needs a number"};
     } else if (arg == "--boot-ms") {
       if (!int_value(o.boot_ms)) return modem::Error{"--boot-ms needs a number"};
+    } else if (arg == "--recv-form") {
+      if (!value(text)) return modem::Error{"--recv-form needs documented, split or no-length"};
+      if (text == "documented") {
+        o.recv_form = RecvForm::kDocumented;
+      } else if (text == "split") {
+        o.recv_form = RecvForm::kSplit;
+      } else if (text == "no-length") {
+        o.recv_form = RecvForm::kNoLength;
+      } else {
+        return modem::Error{"--recv-form needs documented, split or no-length"};
+      }
     } else if (arg == "--echo") {
       if (!value(text) || (text != "on" && text != "off")) return modem::Error{"--echo needs on or off"};
       o.echo = text == "on";

@@ -47,6 +47,7 @@ SimModule::SimModule(modem::EventLoop& loop, int pty_master_fd, const SimOptions
   settings.broker_host = options.broker_host;
   settings.broker_port = options.broker_port;
   settings.rtt = std::chrono::milliseconds(options.rtt_ms);
+  settings.recv_form = options.recv_form;
   settings.request_reboot = [this] {
     // After the OK has gone out: it was scheduled first for the same moment.
     loop_.call_after(std::chrono::milliseconds(options_.latency_ms), [this] { reboot(); });

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "at_server.hpp"
+#include "ec200u_personality.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "personality.hpp"
 #include "serial_line.hpp"
@@ -26,6 +27,8 @@ struct SimOptions {
   int rtt_ms = 0;      // network round trip before server-acknowledged results
   int boot_ms = 0;     // silence before the boot URCs
   bool echo = true;    // ATE1 after boot, as real modules
+  // --recv-form: how +QMTRECV carries a message when AT+QMTCFG="recv/mode" asks for the length
+  RecvForm recv_form = RecvForm::kDocumented;
   bool verbose = false;
 };
 
