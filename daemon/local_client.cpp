@@ -34,7 +34,11 @@ LocalClient::LocalClient(modem::EventLoop& loop, LocalClientConfig config, Event
       config_(std::move(config)),
       events_(std::move(events)),
       log_(modem::logger("bridge")),
-      backoff_(config_.reconnect) {
+      backoff_(config_.reconnect),
+      held_drop_log_(loop, [this](std::uint64_t n) {
+        log_->warn("local broker down: dropped {} more messages from upstream ({} dropped so far)", n,
+                   stats_.held_dropped);
+      }) {
   init_library();
   mosq_ = mosquitto_new(config_.client_id.c_str(), config_.clean_session, this);
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
@@ -134,6 +138,7 @@ void LocalClient::on_connect(mosquitto*, void* self_ptr, int rc, int, const mqtt
     self->subscribe(filter, qos);
   while (!self->held_.empty() && self->connected_) {
     self->send(self->held_.front());
+    self->held_bytes_ -= self->held_.front().topic.size() + self->held_.front().payload.size();
     self->held_.pop_front();
   }
   if (self->events_.connection_changed) self->events_.connection_changed(true);
@@ -197,13 +202,38 @@ void LocalClient::send(const LocalMessage& message) {
 
 void LocalClient::publish(const LocalMessage& message) {
   if (connected_) return send(message);
-  if (held_.size() >= config_.max_held) {
-    held_.pop_front();
+  const std::size_t size = message.topic.size() + message.payload.size();
+  if (size > config_.max_held_bytes) {
+    // Dropping everything held would not make room for it. (Not reached with the module's
+    // receive limit, a few KB, far below the bound; kept so the bound holds whatever comes.)
     ++stats_.held_dropped;
-    log_->warn("local broker down: the hold of {} messages is full; dropped the oldest ({} dropped so far)",
-               config_.max_held, stats_.held_dropped);
+    if (held_drop_log_.allow()) {
+      log_->warn(
+          "local broker down: dropped a message for \"{}\": its {} bytes do not fit the hold of {} "
+          "bytes ({} dropped so far)",
+          modem::printable(message.topic, 80), size, config_.max_held_bytes, stats_.held_dropped);
+    }
+    return;
+  }
+  while (!held_.empty() &&
+         (held_.size() >= config_.max_held || held_bytes_ + size > config_.max_held_bytes)) {
+    drop_oldest_held();
   }
   held_.push_back(message);
+  held_bytes_ += size;
+}
+
+void LocalClient::drop_oldest_held() {
+  held_bytes_ -= held_.front().topic.size() + held_.front().payload.size();
+  held_.pop_front();
+  ++stats_.held_dropped;
+  if (held_drop_log_.allow()) {
+    log_->warn(
+        "local broker down: the hold of messages from upstream is full ({} messages or {} bytes at most); "
+        "dropped the oldest ({} dropped so far; more drops are summarised every {} s)",
+        config_.max_held, config_.max_held_bytes, stats_.held_dropped,
+        std::chrono::duration_cast<std::chrono::seconds>(held_drop_log_.interval()).count());
+  }
 }
 
 void LocalClient::stop(std::optional<LocalMessage> last_words, std::function<void()> done) {
