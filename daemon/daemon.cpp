@@ -15,6 +15,14 @@ namespace cellmqttd {
 
 namespace ms = modem::session;
 
+namespace {
+
+long seconds(const LogThrottle& throttle) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(throttle.interval()).count());
+}
+
+}  // namespace
+
 // SIGTERM/SIGINT/SIGHUP through a signalfd, so a signal is one more event in the loop.
 class Daemon::Signals final : public modem::EventSource {
  public:
@@ -50,7 +58,23 @@ Daemon::Daemon(modem::EventLoop& loop, DaemonConfig config, std::string config_p
       verbose_(verbose),
       log_(modem::logger("main")),
       rules_(config_.bridges),
-      modem_backoff_(ms::BackoffConfig{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2}) {
+      modem_backoff_(ms::BackoffConfig{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2}),
+      spool_drop_log_(loop,
+                      [this](std::uint64_t n) {
+                        log_->warn(
+                            "spool full: dropped {} more messages ({} dropped so far; spool.overflow = {})",
+                            n, spool_->stats().dropped_oldest + spool_->stats().dropped_new,
+                            config_.spool.overflow == Overflow::kDropOldest ? "drop-oldest" : "drop-new");
+                      }),
+      spool_error_log_(loop,
+                       [this](std::uint64_t n) {
+                         log_->error(
+                             "the spool could not store {} more messages; the local broker keeps them", n);
+                       }),
+      refused_log_(loop, [this](std::uint64_t n) {
+        log_->warn("not forwarding {} more messages the module could not take ({} refused so far)", n,
+                   counters_.refused);
+      }) {
   signals_ = std::make_unique<Signals>([this](int signal) {
     if (signal == SIGHUP) {
       reload();
@@ -193,8 +217,10 @@ void Daemon::on_local_message(const LocalMessage& message) {
   }
   if (problem) {
     ++counters_.refused;
-    log_->warn("not forwarding a message from \"{}\": {} ({} refused so far)",
-               modem::printable(message.topic, 80), *problem, counters_.refused);
+    if (refused_log_.allow()) {
+      log_->warn("not forwarding a message from \"{}\": {} ({} refused so far)",
+                 modem::printable(message.topic, 80), modem::printable(*problem, 200), counters_.refused);
+    }
     return;
   }
   const auto dropped_before = spool_->stats().dropped_new;
@@ -203,8 +229,12 @@ void Daemon::on_local_message(const LocalMessage& message) {
       break;
     case Spool::Stored::kStoredAfterDroppingOldest:
       ++counters_.dropped;
-      log_->warn("spool full: dropped the oldest message to keep \"{}\" ({} dropped so far)", route->topic,
-                 spool_->stats().dropped_oldest);
+      if (spool_drop_log_.allow()) {
+        log_->warn(
+            "spool full: dropped the oldest message to keep \"{}\" ({} dropped so far; more drops "
+            "are summarised every {} s)",
+            modem::printable(route->topic, 80), spool_->stats().dropped_oldest, seconds(spool_drop_log_));
+      }
       break;
     case Spool::Stored::kDroppedNew:
       ++counters_.dropped;
@@ -212,11 +242,15 @@ void Daemon::on_local_message(const LocalMessage& message) {
         // Not for lack of room: the database refused the write (disk full, I/O error). The
         // watchdog stops, so systemd restarts us instead of letting messages go.
         spool_healthy_ = false;
-        log_->error("the spool could not store a message for \"{}\": the disk is full or failing",
-                    route->topic);
-      } else {
-        log_->warn("spool full: dropped a new message for \"{}\" ({} dropped so far)", route->topic,
-                   spool_->stats().dropped_new);
+        if (spool_error_log_.allow()) {
+          log_->error("the spool could not store a message for \"{}\": the disk is full or failing",
+                      modem::printable(route->topic, 80));
+        }
+      } else if (spool_drop_log_.allow()) {
+        log_->warn(
+            "spool full: dropped a new message for \"{}\" ({} dropped so far; more drops are "
+            "summarised every {} s)",
+            modem::printable(route->topic, 80), spool_->stats().dropped_new, seconds(spool_drop_log_));
       }
       break;
   }
