@@ -17,6 +17,20 @@ namespace ms = modem::session;
 
 namespace {
 
+// MQTT 5's Maximum Packet Size for the local connection (§3.1.2.24: the server must not send the
+// client a larger packet; mosquitto drops the message and logs "Dropping too large outgoing
+// PUBLISH"). Without it a local app's 10 MB publish was read whole into the daemon, at three times
+// its size in memory (issue 18), only to be refused for the module's 1500-byte limit. The limit is
+// what the daemon could forward at all, with room to spare: the module's payload limit; the local
+// topic, which is at most kMaxTopic upstream and may be longer locally by the rule's local prefix
+// (itself within kMaxTopic, config.cpp checks local_prefix + topic), so at most twice that; and
+// 2 KiB for the fixed header, topic length, packet id and the MQTT 5 properties a publisher may
+// attach (user properties, content type, correlation data), which are not forwarded anyway.
+// A message between the module's limit and this still reaches the daemon and is refused and
+// counted there.
+constexpr std::uint32_t kLocalMaxPacketSize =
+    modem::quectel::kMaxPublishPayload + 2 * modem::quectel::kMaxTopic + 2048;
+
 long seconds(const LogThrottle& throttle) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(throttle.interval()).count());
 }
@@ -111,6 +125,7 @@ int Daemon::run() {
   local.username = config_.local.username;
   local.password = config_.local.password;
   local.clean_session = config_.local.clean_session;
+  local.max_packet_size = kLocalMaxPacketSize;
   local.will = std::make_pair(state_topic(), std::string("0"));
   local.reconnect = ms::BackoffConfig{std::chrono::milliseconds(500), std::chrono::seconds(30), 2.0, 0.2};
   LocalClient::Events events;

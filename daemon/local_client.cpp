@@ -80,6 +80,9 @@ void LocalClient::connect() {
   // §3.1.2.11.2: expiry 0 ends the session with the connection).
   mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
                                config_.clean_session ? 0 : UINT32_MAX);
+  // libmosquitto keeps these properties for its reconnects, so the limit holds on every connection.
+  if (config_.max_packet_size > 0)
+    mosquitto_property_add_int32(&properties, MQTT_PROP_MAXIMUM_PACKET_SIZE, config_.max_packet_size);
   // The TCP connect is a blocking call in libmosquitto's v5 API; the local broker is on loopback
   // (or the LAN), where it returns at once, refused or accepted.
   const int rc = stats_.connects == 0 && !connecting_

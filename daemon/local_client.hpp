@@ -46,6 +46,9 @@ struct LocalClientConfig {
   // Published (retained) by the broker if the daemon vanishes: "<status topic>/state" = "0".
   std::optional<std::pair<std::string, std::string>> will;
   modem::session::BackoffConfig reconnect;
+  // MQTT 5 Maximum Packet Size (§3.1.2.24), 0 for none: the broker must not send a larger packet
+  // and discards the message instead, so it is never read into memory here.
+  std::uint32_t max_packet_size = 0;
   // What the client holds to publish while the broker is away, by count and by bytes (topic +
   // payload); beyond either, the oldest is dropped. The byte bound is what keeps memory in check:
   // 120 held messages of 250 KB took the daemon from 9 to 40 MB (issue 18). 4 MiB is about half

@@ -998,6 +998,55 @@ INSTANTIATE_TEST_SUITE_P(Policies, SpoolOverflow, ::testing::Values("drop-oldest
                                                               : std::string("DropNew");
                          });
 
+// ---- floods from local apps --------------------------------------------------------------------
+
+// The module takes at most 1500 bytes of payload, so the daemon asks the local broker (MQTT 5
+// Maximum Packet Size) not to send it anything much larger: a 10 MB local publish is dropped by the
+// broker instead of being read whole into the daemon (issue 18). What the daemon could forward
+// still comes through, and a message just over the module's limit still reaches the daemon and is
+// refused and counted there, as before.
+TEST_F(DaemonE2E, ALocalPublishFarOverTheModulesLimitNeverReachesTheDaemon) {
+  MqttTestClient cloud;
+  cloud.connect(upstream_.port(), "cloud-watch");
+  cloud.subscribe("up/#", 1);
+  auto s = settings({{"a/#", "out", 1, "", "up/"}});
+  s.status_interval_s = 1;
+  start_daemon(s);
+  watch_status();
+  ASSERT_TRUE(wait_state("1"));
+
+  MqttTestClient pub;
+  pub.connect(local_.port(), "local-app");
+  pub.publish("a/big", std::string(10 * 1024 * 1024, 'x'), 1);
+  // Over the module's 1500 bytes, under the packet limit: refused by the daemon.
+  for (int n = 0; n < 3; ++n)
+    pub.publish("a/over", std::string(2000, 'o'), 1);
+  pub.publish("a/after", "after", 1);
+  ASSERT_TRUE(wait_for_topic(cloud, "up/a/after")) << describe(cloud.messages());
+  EXPECT_EQ(cloud.messages().size(), 1u) << describe(cloud.messages());
+  EXPECT_TRUE(local_.wait_for_log("Dropping too large outgoing PUBLISH for cellmqttd")) << local_.log();
+
+  // The daemon handles local messages in order: once "a/after" is counted as delivered, a/big and
+  // a/over are behind it. Only the a/over ones were refused; a/big never arrived.
+  const auto counted = wait_status_document([](const Json& j) {
+    const Json* counters = j.get("counters");
+    return counters != nullptr && counters->get("up")->number == 1;
+  });
+  ASSERT_TRUE(counted.has_value());
+  EXPECT_EQ(counted->get("counters")->get("refused")->number, 3);
+  EXPECT_EQ(daemon_->log().find("a/big"), std::string::npos) << daemon_->log();
+  // The first refusal is logged at once, the other two in a summary (at the latest on the way out).
+  daemon_->signal(SIGTERM);
+  ASSERT_TRUE(daemon_->wait_exit());
+  const std::string log = daemon_->log();
+  const std::string refusal = "not forwarding a message from \"a/over\"";
+  EXPECT_NE(log.find(refusal), std::string::npos) << log;
+  EXPECT_EQ(log.find(refusal), log.rfind(refusal)) << log;
+  EXPECT_NE(log.find("not forwarding 2 more messages the module could not take (3 refused so far)"),
+            std::string::npos)
+      << log;
+}
+
 // ---- configuration errors ----------------------------------------------------------------------
 
 TEST_F(DaemonE2E, CheckConfigNamesEveryErrorWithItsPosition) {

@@ -83,6 +83,54 @@ TEST_F(LocalClientTest, WhatTheSpoolCouldNotStoreIsNotAcknowledgedAndComesAgain)
   EXPECT_EQ(client.stats().connects, 2u);
 }
 
+// A local app's 10 MB publish used to be read whole into the daemon only to be refused there (the
+// module takes 1500 bytes). With MQTT 5's Maximum Packet Size in the CONNECT the broker must not
+// send it (§3.1.2.24) and drops it; what comes after it still arrives.
+TEST_F(LocalClientTest, ThePacketSizeLimitHasTheBrokerDropWhatIsLargerAndNothingElse) {
+  std::vector<LocalMessage> received;
+  LocalClientConfig config;
+  config.port = broker.port();
+  config.client_id = "local-client-limit";
+  config.max_packet_size = 4096;
+  LocalClient::Events events;
+  events.message = [&](const LocalMessage& m) { received.push_back(m); };
+  LocalClient client(loop, config, events);
+  client.set_subscriptions({{"t/#", 1}});
+  client.start();
+  ASSERT_TRUE(run_until([&] { return client.connected(); }));
+
+  MqttTestClient app;
+  app.connect(broker.port(), "app");
+  app.publish("t/marker", "m", 1, true);  // retained: arrives once the subscription is in place
+  ASSERT_TRUE(run_until([&] { return !received.empty(); }));
+  received.clear();
+
+  app.publish("t/big", std::string(10 * 1024 * 1024, 'x'), 1);
+  app.publish("t/fits", std::string(4000, 'y'), 1);
+  app.publish("t/after", "after", 1);
+  ASSERT_TRUE(run_until([&] { return !received.empty() && received.back().topic == "t/after"; }));
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0].topic, "t/fits");
+  EXPECT_EQ(received[0].payload.size(), 4000u);
+  EXPECT_EQ(received[1].payload, "after");
+  EXPECT_TRUE(broker.wait_for_log("Dropping too large outgoing PUBLISH for local-client-limit"))
+      << broker.log();
+
+  // The limit holds on a reconnection too (libmosquitto's own reconnect sends the CONNECT again).
+  broker.restart();
+  ASSERT_TRUE(run_until([&] { return client.stats().connects == 2 && client.connected(); }));
+  MqttTestClient app2;
+  app2.connect(broker.port(), "app2");
+  received.clear();
+  app2.publish("t/marker", "m", 1, true);
+  ASSERT_TRUE(run_until([&] { return !received.empty(); }));
+  received.clear();
+  app2.publish("t/big2", std::string(10 * 1024 * 1024, 'z'), 1);
+  app2.publish("t/after2", "after", 1);
+  ASSERT_TRUE(run_until([&] { return !received.empty() && received.back().topic == "t/after2"; }));
+  ASSERT_EQ(received.size(), 1u) << received.front().topic;
+}
+
 // Messages from upstream wait in memory while the local broker is away. A count alone let 120
 // messages of 250 KB grow the daemon from 9 to 40 MB (issue 18): the hold is bounded by bytes too,
 // and like the count bound it keeps the newest.
