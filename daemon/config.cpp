@@ -25,6 +25,7 @@
 
 #include "bridge_rules.hpp"
 #include "modem/quectel/dialect.hpp"
+#include "utf8.hpp"
 
 namespace cellmqttd {
 namespace {
@@ -125,27 +126,65 @@ std::optional<std::string_view> closest(std::string_view word,
 }
 
 // A value as it can be shown in a message: quoted, with control characters escaped so that a CR
-// or an escape sequence in the file cannot garble the terminal the message is read on.
+// or an escape sequence in the file (ESC, or the one-character CSI, U+009B) cannot garble the
+// terminal the message is read on.
 std::string shown(std::string_view value) {
   std::string out = "\"";
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
+  while (!value.empty()) {
+    const std::size_t length = utf8::sequence_length(value);
+    if (length == 0) {  // not after toml++, which takes only valid UTF-8
+      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(value.front()));
+      value.remove_prefix(1);
+      continue;
+    }
+    const std::string_view sequence = value.substr(0, length);
+    value.remove_prefix(length);
+    const char32_t c = utf8::decode(sequence);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += ch;
+      out += sequence;
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7F) {
-      out += fmt::format("\\u{:04X}", c);
+    } else if (utf8::is_control(c)) {
+      out += fmt::format("\\u{:04X}", static_cast<std::uint32_t>(c));
     } else {
-      out += ch;
+      out += sequence;
     }
   }
   return out + "\"";
+}
+
+// The first control character in `value` (C0, DEL or C1; TOML strings are valid UTF-8), named for
+// a message: "a line feed (U+000A)".
+std::optional<std::string> first_control_character(std::string_view value) {
+  while (!value.empty()) {
+    const std::size_t length = utf8::sequence_length(value);
+    if (length == 0) {  // not after toml++, which takes only valid UTF-8
+      value.remove_prefix(1);
+      continue;
+    }
+    const char32_t c = utf8::decode(value.substr(0, length));
+    value.remove_prefix(length);
+    if (!utf8::is_control(c)) continue;
+    const auto code = static_cast<std::uint32_t>(c);
+    switch (c) {
+      case '\n':
+        return fmt::format("a line feed (U+{:04X})", code);
+      case '\r':
+        return fmt::format("a carriage return (U+{:04X})", code);
+      case '\t':
+        return fmt::format("a tab (U+{:04X})", code);
+      case 0x1B:
+        return fmt::format("an escape (U+{:04X})", code);
+      default:
+        return fmt::format("the control character U+{:04X}", code);
+    }
+  }
+  return std::nullopt;
 }
 
 std::string type_phrase(toml::node_type type) {
@@ -597,11 +636,20 @@ std::optional<std::string> Loader::read_secret(const Section& s, std::optional<s
 void Loader::load_modem(const Section& s) {
   s.check_unknown_keys();
   ModemConfig& m = config_.modem;
-  if (s.read("port", m.port) && m.port != "auto" && !m.port.starts_with('/')) {
-    std::string message = "must be \"auto\" or a device path such as /dev/ttyUSB2 or /dev/serial/by-id/...";
-    if (!m.port.empty() && m.port.find('/') == std::string::npos)
-      message += fmt::format("; did you mean \"/dev/{}\"?", m.port);
-    s.report_at_value("port", std::move(message));
+  if (s.read("port", m.port) && m.port != "auto") {
+    const std::string expected =
+        "must be \"auto\" or a device path such as /dev/ttyUSB2 or /dev/serial/by-id/...";
+    if (const auto control = first_control_character(m.port)) {
+      // No device path has one, and the path goes into log lines and systemd's STATUS=, where a
+      // newline would start a line (or a notify assignment) of its own.
+      s.report_at_value("port", fmt::format("{}; {} contains {}, which no device path has", expected,
+                                            shown(m.port), *control));
+    } else if (!m.port.starts_with('/')) {
+      std::string message = expected;
+      if (!m.port.empty() && m.port.find('/') == std::string::npos)
+        message += fmt::format("; did you mean \"/dev/{}\"?", m.port);
+      s.report_at_value("port", std::move(message));
+    }
   }
   if (std::int64_t baud = 0; s.read("baud", std::numeric_limits<std::int64_t>::min(),
                                     std::numeric_limits<std::int64_t>::max(), baud)) {

@@ -397,6 +397,27 @@ const ErrorCase kErrorCases[] = {
      "[upstream]\nhost = \"h\"\n[upstream.will]\ntopic = \"gw/+/state\"\n[[bridge]]\ntopic = \"#\"\n",
      {"test.toml:4:1: upstream.will.topic: contains a wildcard ('+' or '#'); MQTT allows wildcards only in "
       "subscriptions"}},
+    // A device path never has a control character; this one would also reach log lines and
+    // systemd's STATUS=, where a newline starts an assignment of its own.
+    {"PortWithANewline",
+     "[modem]\nport = \"/dev/ttyUSB2\\nREADY=1\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; \"/dev/ttyUSB2\\nREADY=1\" contains a line feed (U+000A), which no device path "
+      "has"}},
+    {"PortWithAnEscapeSequence",
+     "[modem]\nport = \"/dev/ttyUSB2\\u001b[2J\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; \"/dev/ttyUSB2\\u001B[2J\" contains an escape (U+001B), which no device path "
+      "has"}},
+    {"PortWithAC1Control",
+     "[modem]\nport = \"/dev/\\u009b31mttyUSB2\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; \"/dev/\\u009B31mttyUSB2\" contains the control character U+009B, which no "
+      "device path has"}},
+    {"PortWithoutAPath",
+     "[modem]\nport = \"ttyUSB2\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; did you mean \"/dev/ttyUSB2\"?"}},
     {"HostTooLong",
      "[upstream]\nhost = "
      "\"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
