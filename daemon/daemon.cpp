@@ -166,7 +166,9 @@ void Daemon::open_modem() {
           "no Quectel or Fibocom AT port found (is the module plugged in? set [modem] port to its device)");
     }
     path = candidates.front().path;
-    log_->info("module port: {} ({}, {})", path, candidates.front().module, candidates.front().reason);
+    // From sysfs and the USB descriptors a device reports about itself: shown escaped.
+    log_->info("module port: {} ({}, {})", modem::printable(path),
+               modem::printable(candidates.front().module), modem::printable(candidates.front().reason, 200));
   }
   auto opened = modem::SerialPort::open(path, modem::SerialConfig{config_.modem.baud, false, true});
   if (!opened) return retry_modem(opened.error().message);
@@ -198,7 +200,8 @@ void Daemon::retry_modem(const std::string& why) {
   no_module_reason_ = why;
   status_changed();
   const auto wait = modem_backoff_.next();
-  log_->warn("{}; trying the module again in {:.1f} s", why, std::chrono::duration<double>(wait).count());
+  log_->warn("{}; trying the module again in {:.1f} s", modem::printable(why, 400),
+             std::chrono::duration<double>(wait).count());
   loop_.call_after(wait, [this] { open_modem(); });
 }
 
@@ -323,7 +326,8 @@ void Daemon::on_outcome(std::int64_t id, const ms::PublishOutcome& outcome) {
   } else {
     ++counters_.resent;
     rewind_ = true;
-    log_->debug("message {} not delivered ({}); it stays spooled and is sent again", id, outcome.reason);
+    log_->debug("message {} not delivered ({}); it stays spooled and is sent again", id,
+                modem::printable(outcome.reason, 200));
   }
   // Removals are committed together, once per turn of the loop.
   if (spool_dirty_) {
@@ -355,6 +359,9 @@ StatusSnapshot Daemon::snapshot() const {
   s.spool_depth = spool_ ? spool_->size() : 0;
   s.counters = counters_;
   s.counters.dropped += local_ ? local_->stats().held_dropped : 0;
+  // A message from upstream that libmosquitto would not publish (its topic is not valid UTF-8)
+  // could never be delivered locally: refused, like one that could never go up.
+  s.counters.refused += local_ ? local_->stats().publish_failed : 0;
   s.now = loop_.clock().now();
   return s;
 }

@@ -35,9 +35,14 @@ LocalClient::LocalClient(modem::EventLoop& loop, LocalClientConfig config, Event
       events_(std::move(events)),
       log_(modem::logger("bridge")),
       backoff_(config_.reconnect),
-      held_drop_log_(loop, [this](std::uint64_t n) {
-        log_->warn("local broker down: dropped {} more messages from upstream ({} dropped so far)", n,
-                   stats_.held_dropped);
+      held_drop_log_(loop,
+                     [this](std::uint64_t n) {
+                       log_->warn(
+                           "local broker down: dropped {} more messages from upstream ({} dropped so far)", n,
+                           stats_.held_dropped);
+                     }),
+      publish_error_log_(loop, [this](std::uint64_t n) {
+        log_->warn("could not publish {} more messages locally ({} so far)", n, stats_.publish_failed);
       }) {
   init_library();
   mosq_ = mosquitto_new(config_.client_id.c_str(), config_.clean_session, this);
@@ -173,7 +178,8 @@ void LocalClient::on_publish(mosquitto*, void* self_ptr, int, int, const mqtt5__
 void LocalClient::subscribe(const std::string& filter, int qos) {
   const int rc = mosquitto_subscribe_v5(mosq_, nullptr, filter.c_str(), qos, kSubscriptionOptions, nullptr);
   if (rc != MOSQ_ERR_SUCCESS)
-    log_->error("cannot subscribe to \"{}\" locally: {}", filter, mosquitto_strerror(rc));
+    log_->error("cannot subscribe to \"{}\" locally: {}", modem::printable(filter, 300),
+                mosquitto_strerror(rc));
 }
 
 void LocalClient::set_subscriptions(std::vector<std::pair<std::string, int>> filters) {
@@ -199,7 +205,11 @@ void LocalClient::send(const LocalMessage& message) {
   if (rc == MOSQ_ERR_SUCCESS) {
     ++stats_.published;
   } else {
-    log_->warn("cannot publish to \"{}\" locally: {}", message.topic, mosquitto_strerror(rc));
+    ++stats_.publish_failed;
+    if (publish_error_log_.allow()) {
+      log_->warn("cannot publish to \"{}\" locally: {}", modem::printable(message.topic, 80),
+                 mosquitto_strerror(rc));
+    }
   }
 }
 

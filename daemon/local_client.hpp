@@ -70,6 +70,7 @@ struct LocalClientStats {
   std::uint64_t published = 0;
   std::uint64_t held_dropped = 0;  // held messages dropped because the hold was full (count or bytes)
   std::uint64_t connects = 0;
+  std::uint64_t publish_failed = 0;  // refused by libmosquitto (a topic that is not valid UTF-8, say)
 };
 
 class LocalClient final : public modem::EventSource {
@@ -136,7 +137,9 @@ class LocalClient final : public modem::EventSource {
   std::deque<LocalMessage> held_;
   std::size_t held_bytes_ = 0;  // topic + payload of what held_ holds
   LocalClientStats stats_;
-  LogThrottle held_drop_log_;  // last: its summary, written at destruction, reads stats_
+  // Last: their summaries, written at destruction, read stats_.
+  LogThrottle held_drop_log_;
+  LogThrottle publish_error_log_;
 };
 
 }  // namespace cellmqttd

@@ -408,7 +408,8 @@ void Spool::note_drop(const char* what, std::int64_t id, const std::string& topi
     overflowing_ = true;
   }
   ++overflow_run_drops_;
-  log()->debug("{}: dropped {} message {} for {}", config_.path, id == 0 ? "new" : "oldest", id, topic);
+  log()->debug("{}: dropped {} message {} for {}", config_.path, id == 0 ? "new" : "oldest", id,
+               modem::printable(topic, 80));
 }
 
 void Spool::end_overflow_run() {
@@ -460,8 +461,12 @@ Spool::Stored Spool::enqueue(const std::string& topic, const std::string& payloa
   if (size > config_.max_bytes || config_.max_messages == 0) {
     // Dropping every other message would not make room for this one.
     ++stats_.dropped_new;
-    log()->warn("{}: refused a message for {}: {} bytes (topic + payload) do not fit spool.max_bytes = {}",
-                config_.path, topic, size, config_.max_bytes);
+    // A spool.max_bytes below one message is a setting to fix, said once; not a line per message.
+    log()->log(warned_too_large_ ? spdlog::level::debug : spdlog::level::warn,
+               "{}: refused a message for {}: {} bytes (topic + payload) do not fit spool.max_bytes = {}{}",
+               config_.path, modem::printable(topic, 80), size, config_.max_bytes,
+               warned_too_large_ ? "" : " (the next ones only at debug level)");
+    warned_too_large_ = true;
     return Stored::kDroppedNew;
   }
   if (!fits(size) && config_.overflow == Overflow::kDropNew) {

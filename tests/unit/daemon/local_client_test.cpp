@@ -131,6 +131,33 @@ TEST_F(LocalClientTest, ThePacketSizeLimitHasTheBrokerDropWhatIsLargerAndNothing
   ASSERT_EQ(received.size(), 1u) << received.front().topic;
 }
 
+// A topic from upstream that libmosquitto will not publish (not valid UTF-8, a control character)
+// is logged with its bytes escaped, so the journal's reader's terminal never acts on them, and
+// counted; a flood of them is one line and a summary.
+TEST_F(LocalClientTest, ATopicThatCannotBePublishedIsLoggedEscapedOnceAndCounted) {
+  LocalClientConfig config;
+  config.port = broker.port();
+  config.client_id = "local-client-escape";
+  test_support::LogCapture log("bridge", spdlog::level::warn);
+  auto client = std::make_unique<LocalClient>(loop, config, LocalClient::Events{});
+  client->start();
+  ASSERT_TRUE(run_until([&] { return client->connected(); }));
+  for (int n = 0; n < 3; ++n)
+    client->publish(LocalMessage{"cmd/\x1b[2J\x1b]0;owned\x07\xff", "x", 1, false});
+  EXPECT_EQ(client->stats().publish_failed, 3u);
+  EXPECT_EQ(client->stats().published, 0u);
+  ASSERT_EQ(log.lines().size(), 1u);
+  const std::string line = log.lines().front();
+  EXPECT_NE(line.find("cannot publish to \"cmd/\\x1b[2J\\x1b]0;owned\\x07\\xff\" locally"), std::string::npos)
+      << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+  client.reset();
+  ASSERT_EQ(log.lines().size(), 2u);
+  EXPECT_NE(log.lines().back().find("could not publish 2 more messages locally (3 so far)"),
+            std::string::npos)
+      << log.lines().back();
+}
+
 // Messages from upstream wait in memory while the local broker is away. A count alone let 120
 // messages of 250 KB grow the daemon from 9 to 40 MB (issue 18): the hold is bounded by bytes too,
 // and like the count bound it keeps the newest.

@@ -421,6 +421,23 @@ TEST_F(SpoolTest, AMessageLargerThanMaxBytesIsRefusedWhateverThePolicy) {
   }
 }
 
+// A topic comes from a local app; in a log line it is shown escaped, so a terminal reading the
+// journal never acts on it. A message larger than the whole spool is a setting to fix: said once,
+// not once per message.
+TEST_F(SpoolTest, AMessageLargerThanMaxBytesIsLoggedOnceWithItsTopicEscaped) {
+  test_support::LogCapture log("spool", spdlog::level::warn);
+  auto spool = open_ok(config(1000, 100));
+  ASSERT_NE(spool, nullptr);
+  for (int n = 0; n < 3; ++n)
+    EXPECT_EQ(spool->enqueue("t/\x1b[2J\x1b]0;owned\x07", std::string(100, 'x'), 1, false),
+              Stored::kDroppedNew);
+  EXPECT_EQ(spool->stats().dropped_new, 3u);
+  ASSERT_EQ(log.lines().size(), 1u);
+  const std::string line = log.lines().front();
+  EXPECT_NE(line.find("refused a message for t/\\x1b[2J\\x1b]0;owned\\x07: "), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+}
+
 TEST_F(SpoolTest, SetLimitsAppliesFromTheNextEnqueue) {
   auto spool = open_ok(config(10));
   ASSERT_NE(spool, nullptr);
