@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -236,11 +237,16 @@ std::string publish_refusal(const std::string& why) {
 struct FileText {
   std::optional<std::string> text;
   std::string error;  // why it could not be read, when text is nullopt
+  int err = 0;        // its errno, when there is one
+  mode_t mode = 0;    // the permission bits of the file that was read
 };
 
 FileText read_text_file(const std::string& path, std::size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {std::nullopt, std::system_category().message(errno)};
+  if (fd < 0) return {std::nullopt, std::system_category().message(errno), errno};
+  // The mode of what was opened, not of what the path names a moment later.
+  struct stat st {};
+  const mode_t mode = ::fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0;
   std::string text;
   char buffer[4096];
   while (true) {
@@ -249,7 +255,7 @@ FileText read_text_file(const std::string& path, std::size_t max_bytes) {
     if (n < 0) {
       const int err = errno;  // a directory opens but fails here with EISDIR
       ::close(fd);
-      return {std::nullopt, std::system_category().message(err)};
+      return {std::nullopt, std::system_category().message(err), err};
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
@@ -259,7 +265,20 @@ FileText read_text_file(const std::string& path, std::size_t max_bytes) {
     }
   }
   ::close(fd);
-  return {std::move(text), {}};
+  return {std::move(text), {}, 0, mode};
+}
+
+// The packaged service's user (packaging/debian/cellmqttd.sysusers), named in the fixes we suggest.
+constexpr std::string_view kServiceUser = "cellmqttd";
+
+// Who besides the owner may read or write a file of this mode, for a message; "" when nobody.
+std::string also_accessible_by(mode_t mode) {
+  const bool group = (mode & 070) != 0;
+  const bool others = (mode & 007) != 0;
+  if (group && others) return "its group and everyone else";
+  if (group) return "its group";
+  if (others) return "everyone else";
+  return "";
 }
 
 // Editors and `echo secret > file` end the last line; the newline is not part of the secret.
@@ -610,7 +629,27 @@ std::optional<std::string> Loader::read_secret(const Section& s, std::optional<s
   const std::string path = resolve(file);
   auto content = read_text_file(path, kMaxSecretBytes);
   if (!content.text) {
-    s.report_at_key("password_file", fmt::format("cannot read {}: {}", path, content.error));
+    const bool denied = content.err == EACCES || content.err == EPERM;
+    s.report_at_key(
+        "password_file",
+        fmt::format("cannot read {}: {}{}", path, content.error,
+                    denied ? fmt::format(" (the packaged service runs as user {}, which must own it: "
+                                         "sudo chown {} {})",
+                                         kServiceUser, kServiceUser, path)
+                           : ""));
+    return std::nullopt;
+  }
+  // As ssh refuses a private key that others may read: a secret that every local user can read is
+  // no secret, and saying so at --check-config is better than finding it in an audit. Write access
+  // counts too (it would let them swap the credentials), as with ssh.
+  if (const std::string who = also_accessible_by(content.mode); !who.empty()) {
+    s.report_at_key(
+        "password_file",
+        fmt::format(
+            "{} has mode {:04o}, so {} can get at the password; a password file must be readable by "
+            "its owner only (as ssh requires of a private key): chmod 600 {} (the packaged service runs "
+            "as user {}, which must own it: sudo chown {} {})",
+            path, content.mode, who, path, kServiceUser, kServiceUser, path));
     return std::nullopt;
   }
   std::string password = std::move(*content.text);
