@@ -1,8 +1,9 @@
 #include "spool.hpp"
 
-#include <fcntl.h>  // AT_FDCWD
+#include <fcntl.h>  // AT_FDCWD, open
 #include <sqlite3.h>
-#include <unistd.h>  // faccessat
+#include <sys/stat.h>
+#include <unistd.h>  // faccessat, close
 
 #include <algorithm>
 #include <cerrno>
@@ -207,12 +208,49 @@ std::optional<modem::Error> migrate(const std::string& path, sqlite3* db) {
   return std::nullopt;
 }
 
+// The spool holds what local apps publish, which may be as private as anything on the gateway, so
+// its files are for the daemon's user only (0600), whatever the umask: the packaged unit's
+// UMask=0077 does not cover a daemon started by hand or by another init. SQLite creates a database
+// file with 0644 minus the umask, and then gives its -wal and -shm files the database file's mode
+// (os_unix.c: robust_open() with the mode findCreateFileMode() takes from the database file). So
+// the database file is created first, 0600; the files SQLite adds next to it follow. (The file is
+// closed before SQLite opens it and takes its locks, so this costs no lock; see open() below.)
+void create_owner_only(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // On failure sqlite3_open_v2() fails the same way, and its error says why.
+  if (fd >= 0) ::close(fd);
+}
+
+// A spool from before (or one someone copied in) may be readable by others: made 0600 too, with
+// the -wal a crash left behind, which SQLite reuses with the mode it has.
+void make_owner_only(const std::string& path) {
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || (st.st_mode & 077) == 0) continue;
+    const mode_t owner_only = st.st_mode & 0700;
+    if (::chmod(file.c_str(), owner_only) == 0) {
+      log()->info("{}: mode {:04o} let others read the spooled messages; now {:04o}", file,
+                  st.st_mode & 07777, owner_only);
+    } else {
+      log()->warn(
+          "{}: mode {:04o} lets others read the spooled messages, and it cannot be changed ({}): "
+          "chmod 600 {}",
+          file, st.st_mode & 07777, errno_text(errno), file);
+    }
+  }
+}
+
 }  // namespace
 
 modem::Outcome<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   const std::string& path = config.path;
   std::error_code ignored;
   const bool existed = std::filesystem::exists(path, ignored);
+  if (existed) {
+    make_owner_only(path);
+  } else {
+    create_owner_only(path);
+  }
 
   sqlite3* raw = nullptr;
   // NOMUTEX: the daemon has one thread. EXRESCODE: extended codes, so BUSY and CANTOPEN keep
