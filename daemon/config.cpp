@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 
 #include "bridge_rules.hpp"
 #include "modem/quectel/dialect.hpp"
+#include "utf8.hpp"
 
 namespace cellmqttd {
 namespace {
@@ -125,27 +127,65 @@ std::optional<std::string_view> closest(std::string_view word,
 }
 
 // A value as it can be shown in a message: quoted, with control characters escaped so that a CR
-// or an escape sequence in the file cannot garble the terminal the message is read on.
+// or an escape sequence in the file (ESC, or the one-character CSI, U+009B) cannot garble the
+// terminal the message is read on.
 std::string shown(std::string_view value) {
   std::string out = "\"";
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
+  while (!value.empty()) {
+    const std::size_t length = utf8::sequence_length(value);
+    if (length == 0) {  // not after toml++, which takes only valid UTF-8
+      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(value.front()));
+      value.remove_prefix(1);
+      continue;
+    }
+    const std::string_view sequence = value.substr(0, length);
+    value.remove_prefix(length);
+    const char32_t c = utf8::decode(sequence);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += ch;
+      out += sequence;
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (c < 0x20 || c == 0x7F) {
-      out += fmt::format("\\u{:04X}", c);
+    } else if (utf8::is_control(c)) {
+      out += fmt::format("\\u{:04X}", static_cast<std::uint32_t>(c));
     } else {
-      out += ch;
+      out += sequence;
     }
   }
   return out + "\"";
+}
+
+// The first control character in `value` (C0, DEL or C1; TOML strings are valid UTF-8), named for
+// a message: "a line feed (U+000A)".
+std::optional<std::string> first_control_character(std::string_view value) {
+  while (!value.empty()) {
+    const std::size_t length = utf8::sequence_length(value);
+    if (length == 0) {  // not after toml++, which takes only valid UTF-8
+      value.remove_prefix(1);
+      continue;
+    }
+    const char32_t c = utf8::decode(value.substr(0, length));
+    value.remove_prefix(length);
+    if (!utf8::is_control(c)) continue;
+    const auto code = static_cast<std::uint32_t>(c);
+    switch (c) {
+      case '\n':
+        return fmt::format("a line feed (U+{:04X})", code);
+      case '\r':
+        return fmt::format("a carriage return (U+{:04X})", code);
+      case '\t':
+        return fmt::format("a tab (U+{:04X})", code);
+      case 0x1B:
+        return fmt::format("an escape (U+{:04X})", code);
+      default:
+        return fmt::format("the control character U+{:04X}", code);
+    }
+  }
+  return std::nullopt;
 }
 
 std::string type_phrase(toml::node_type type) {
@@ -197,11 +237,16 @@ std::string publish_refusal(const std::string& why) {
 struct FileText {
   std::optional<std::string> text;
   std::string error;  // why it could not be read, when text is nullopt
+  int err = 0;        // its errno, when there is one
+  mode_t mode = 0;    // the permission bits of the file that was read
 };
 
 FileText read_text_file(const std::string& path, std::size_t max_bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {std::nullopt, std::system_category().message(errno)};
+  if (fd < 0) return {std::nullopt, std::system_category().message(errno), errno};
+  // The mode of what was opened, not of what the path names a moment later.
+  struct stat st {};
+  const mode_t mode = ::fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0;
   std::string text;
   char buffer[4096];
   while (true) {
@@ -210,7 +255,7 @@ FileText read_text_file(const std::string& path, std::size_t max_bytes) {
     if (n < 0) {
       const int err = errno;  // a directory opens but fails here with EISDIR
       ::close(fd);
-      return {std::nullopt, std::system_category().message(err)};
+      return {std::nullopt, std::system_category().message(err), err};
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
@@ -220,7 +265,20 @@ FileText read_text_file(const std::string& path, std::size_t max_bytes) {
     }
   }
   ::close(fd);
-  return {std::move(text), {}};
+  return {std::move(text), {}, 0, mode};
+}
+
+// The packaged service's user (packaging/debian/cellmqttd.sysusers), named in the fixes we suggest.
+constexpr std::string_view kServiceUser = "cellmqttd";
+
+// Who besides the owner may read or write a file of this mode, for a message; "" when nobody.
+std::string also_accessible_by(mode_t mode) {
+  const bool group = (mode & 070) != 0;
+  const bool others = (mode & 007) != 0;
+  if (group && others) return "its group and everyone else";
+  if (group) return "its group";
+  if (others) return "everyone else";
+  return "";
 }
 
 // Editors and `echo secret > file` end the last line; the newline is not part of the secret.
@@ -571,7 +629,27 @@ std::optional<std::string> Loader::read_secret(const Section& s, std::optional<s
   const std::string path = resolve(file);
   auto content = read_text_file(path, kMaxSecretBytes);
   if (!content.text) {
-    s.report_at_key("password_file", fmt::format("cannot read {}: {}", path, content.error));
+    const bool denied = content.err == EACCES || content.err == EPERM;
+    s.report_at_key(
+        "password_file",
+        fmt::format("cannot read {}: {}{}", path, content.error,
+                    denied ? fmt::format(" (the packaged service runs as user {}, which must own it: "
+                                         "sudo chown {} {})",
+                                         kServiceUser, kServiceUser, path)
+                           : ""));
+    return std::nullopt;
+  }
+  // As ssh refuses a private key that others may read: a secret that every local user can read is
+  // no secret, and saying so at --check-config is better than finding it in an audit. Write access
+  // counts too (it would let them swap the credentials), as with ssh.
+  if (const std::string who = also_accessible_by(content.mode); !who.empty()) {
+    s.report_at_key(
+        "password_file",
+        fmt::format(
+            "{} has mode {:04o}, so {} can get at the password; a password file must be readable by "
+            "its owner only (as ssh requires of a private key): chmod 600 {} (the packaged service runs "
+            "as user {}, which must own it: sudo chown {} {})",
+            path, content.mode, who, path, kServiceUser, kServiceUser, path));
     return std::nullopt;
   }
   std::string password = std::move(*content.text);
@@ -597,11 +675,20 @@ std::optional<std::string> Loader::read_secret(const Section& s, std::optional<s
 void Loader::load_modem(const Section& s) {
   s.check_unknown_keys();
   ModemConfig& m = config_.modem;
-  if (s.read("port", m.port) && m.port != "auto" && !m.port.starts_with('/')) {
-    std::string message = "must be \"auto\" or a device path such as /dev/ttyUSB2 or /dev/serial/by-id/...";
-    if (!m.port.empty() && m.port.find('/') == std::string::npos)
-      message += fmt::format("; did you mean \"/dev/{}\"?", m.port);
-    s.report_at_value("port", std::move(message));
+  if (s.read("port", m.port) && m.port != "auto") {
+    const std::string expected =
+        "must be \"auto\" or a device path such as /dev/ttyUSB2 or /dev/serial/by-id/...";
+    if (const auto control = first_control_character(m.port)) {
+      // No device path has one, and the path goes into log lines and systemd's STATUS=, where a
+      // newline would start a line (or a notify assignment) of its own.
+      s.report_at_value("port", fmt::format("{}; {} contains {}, which no device path has", expected,
+                                            shown(m.port), *control));
+    } else if (!m.port.starts_with('/')) {
+      std::string message = expected;
+      if (!m.port.empty() && m.port.find('/') == std::string::npos)
+        message += fmt::format("; did you mean \"/dev/{}\"?", m.port);
+      s.report_at_value("port", std::move(message));
+    }
   }
   if (std::int64_t baud = 0; s.read("baud", std::numeric_limits<std::int64_t>::min(),
                                     std::numeric_limits<std::int64_t>::max(), baud)) {

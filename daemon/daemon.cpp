@@ -15,6 +15,28 @@ namespace cellmqttd {
 
 namespace ms = modem::session;
 
+namespace {
+
+// MQTT 5's Maximum Packet Size for the local connection (§3.1.2.24: the server must not send the
+// client a larger packet; mosquitto drops the message and logs "Dropping too large outgoing
+// PUBLISH"). Without it a local app's 10 MB publish was read whole into the daemon, at three times
+// its size in memory (issue 18), only to be refused for the module's 1500-byte limit. The limit is
+// what the daemon could forward at all, with room to spare: the module's payload limit; the local
+// topic, which is at most kMaxTopic upstream and may be longer locally by the rule's local prefix
+// (itself within kMaxTopic, config.cpp checks local_prefix + topic), so at most twice that; and
+// 2 KiB for the fixed header, topic length, packet id and the MQTT 5 properties a publisher may
+// attach (user properties, content type, correlation data), which are not forwarded anyway.
+// A message between the module's limit and this still reaches the daemon and is refused and
+// counted there.
+constexpr std::uint32_t kLocalMaxPacketSize =
+    modem::quectel::kMaxPublishPayload + 2 * modem::quectel::kMaxTopic + 2048;
+
+long seconds(const LogThrottle& throttle) {
+  return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(throttle.interval()).count());
+}
+
+}  // namespace
+
 // SIGTERM/SIGINT/SIGHUP through a signalfd, so a signal is one more event in the loop.
 class Daemon::Signals final : public modem::EventSource {
  public:
@@ -50,7 +72,23 @@ Daemon::Daemon(modem::EventLoop& loop, DaemonConfig config, std::string config_p
       verbose_(verbose),
       log_(modem::logger("main")),
       rules_(config_.bridges),
-      modem_backoff_(ms::BackoffConfig{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2}) {
+      modem_backoff_(ms::BackoffConfig{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2}),
+      spool_drop_log_(loop,
+                      [this](std::uint64_t n) {
+                        log_->warn(
+                            "spool full: dropped {} more messages ({} dropped so far; spool.overflow = {})",
+                            n, spool_->stats().dropped_oldest + spool_->stats().dropped_new,
+                            config_.spool.overflow == Overflow::kDropOldest ? "drop-oldest" : "drop-new");
+                      }),
+      spool_error_log_(loop,
+                       [this](std::uint64_t n) {
+                         log_->error(
+                             "the spool could not store {} more messages; the local broker keeps them", n);
+                       }),
+      refused_log_(loop, [this](std::uint64_t n) {
+        log_->warn("not forwarding {} more messages the module could not take ({} refused so far)", n,
+                   counters_.refused);
+      }) {
   signals_ = std::make_unique<Signals>([this](int signal) {
     if (signal == SIGHUP) {
       reload();
@@ -87,6 +125,7 @@ int Daemon::run() {
   local.username = config_.local.username;
   local.password = config_.local.password;
   local.clean_session = config_.local.clean_session;
+  local.max_packet_size = kLocalMaxPacketSize;
   local.will = std::make_pair(state_topic(), std::string("0"));
   local.reconnect = ms::BackoffConfig{std::chrono::milliseconds(500), std::chrono::seconds(30), 2.0, 0.2};
   LocalClient::Events events;
@@ -127,7 +166,9 @@ void Daemon::open_modem() {
           "no Quectel or Fibocom AT port found (is the module plugged in? set [modem] port to its device)");
     }
     path = candidates.front().path;
-    log_->info("module port: {} ({}, {})", path, candidates.front().module, candidates.front().reason);
+    // From sysfs and the USB descriptors a device reports about itself: shown escaped.
+    log_->info("module port: {} ({}, {})", modem::printable(path),
+               modem::printable(candidates.front().module), modem::printable(candidates.front().reason, 200));
   }
   auto opened = modem::SerialPort::open(path, modem::SerialConfig{config_.modem.baud, false, true});
   if (!opened) return retry_modem(opened.error().message);
@@ -159,7 +200,8 @@ void Daemon::retry_modem(const std::string& why) {
   no_module_reason_ = why;
   status_changed();
   const auto wait = modem_backoff_.next();
-  log_->warn("{}; trying the module again in {:.1f} s", why, std::chrono::duration<double>(wait).count());
+  log_->warn("{}; trying the module again in {:.1f} s", modem::printable(why, 400),
+             std::chrono::duration<double>(wait).count());
   loop_.call_after(wait, [this] { open_modem(); });
 }
 
@@ -193,8 +235,10 @@ void Daemon::on_local_message(const LocalMessage& message) {
   }
   if (problem) {
     ++counters_.refused;
-    log_->warn("not forwarding a message from \"{}\": {} ({} refused so far)",
-               modem::printable(message.topic, 80), *problem, counters_.refused);
+    if (refused_log_.allow()) {
+      log_->warn("not forwarding a message from \"{}\": {} ({} refused so far)",
+                 modem::printable(message.topic, 80), modem::printable(*problem, 200), counters_.refused);
+    }
     return;
   }
   const auto dropped_before = spool_->stats().dropped_new;
@@ -203,8 +247,12 @@ void Daemon::on_local_message(const LocalMessage& message) {
       break;
     case Spool::Stored::kStoredAfterDroppingOldest:
       ++counters_.dropped;
-      log_->warn("spool full: dropped the oldest message to keep \"{}\" ({} dropped so far)", route->topic,
-                 spool_->stats().dropped_oldest);
+      if (spool_drop_log_.allow()) {
+        log_->warn(
+            "spool full: dropped the oldest message to keep \"{}\" ({} dropped so far; more drops "
+            "are summarised every {} s)",
+            modem::printable(route->topic, 80), spool_->stats().dropped_oldest, seconds(spool_drop_log_));
+      }
       break;
     case Spool::Stored::kDroppedNew:
       ++counters_.dropped;
@@ -212,11 +260,15 @@ void Daemon::on_local_message(const LocalMessage& message) {
         // Not for lack of room: the database refused the write (disk full, I/O error). The
         // watchdog stops, so systemd restarts us instead of letting messages go.
         spool_healthy_ = false;
-        log_->error("the spool could not store a message for \"{}\": the disk is full or failing",
-                    route->topic);
-      } else {
-        log_->warn("spool full: dropped a new message for \"{}\" ({} dropped so far)", route->topic,
-                   spool_->stats().dropped_new);
+        if (spool_error_log_.allow()) {
+          log_->error("the spool could not store a message for \"{}\": the disk is full or failing",
+                      modem::printable(route->topic, 80));
+        }
+      } else if (spool_drop_log_.allow()) {
+        log_->warn(
+            "spool full: dropped a new message for \"{}\" ({} dropped so far; more drops are "
+            "summarised every {} s)",
+            modem::printable(route->topic, 80), spool_->stats().dropped_new, seconds(spool_drop_log_));
       }
       break;
   }
@@ -274,7 +326,8 @@ void Daemon::on_outcome(std::int64_t id, const ms::PublishOutcome& outcome) {
   } else {
     ++counters_.resent;
     rewind_ = true;
-    log_->debug("message {} not delivered ({}); it stays spooled and is sent again", id, outcome.reason);
+    log_->debug("message {} not delivered ({}); it stays spooled and is sent again", id,
+                modem::printable(outcome.reason, 200));
   }
   // Removals are committed together, once per turn of the loop.
   if (spool_dirty_) {
@@ -306,6 +359,9 @@ StatusSnapshot Daemon::snapshot() const {
   s.spool_depth = spool_ ? spool_->size() : 0;
   s.counters = counters_;
   s.counters.dropped += local_ ? local_->stats().held_dropped : 0;
+  // A message from upstream that libmosquitto would not publish (its topic is not valid UTF-8)
+  // could never be delivered locally: refused, like one that could never go up.
+  s.counters.refused += local_ ? local_->stats().publish_failed : 0;
   s.now = loop_.clock().now();
   return s;
 }

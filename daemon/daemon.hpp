@@ -16,6 +16,7 @@
 #include "bridge_rules.hpp"
 #include "config.hpp"
 #include "local_client.hpp"
+#include "log_throttle.hpp"
 #include "modem/at/channel.hpp"
 #include "modem/session/quectel_session.hpp"
 #include "modem/transport/event_loop.hpp"
@@ -93,6 +94,11 @@ class Daemon {
   std::string last_state_payload_;
   bool stopping_ = false;
   int exit_code_ = kExitOk;
+  // A flood of drops or refusals is logged as its first line and one summary per interval; the
+  // counters stay exact. Last, so their final summaries (at destruction) still find the rest.
+  LogThrottle spool_drop_log_;
+  LogThrottle spool_error_log_;
+  LogThrottle refused_log_;
 };
 
 }  // namespace cellmqttd

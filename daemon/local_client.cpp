@@ -34,7 +34,16 @@ LocalClient::LocalClient(modem::EventLoop& loop, LocalClientConfig config, Event
       config_(std::move(config)),
       events_(std::move(events)),
       log_(modem::logger("bridge")),
-      backoff_(config_.reconnect) {
+      backoff_(config_.reconnect),
+      held_drop_log_(loop,
+                     [this](std::uint64_t n) {
+                       log_->warn(
+                           "local broker down: dropped {} more messages from upstream ({} dropped so far)", n,
+                           stats_.held_dropped);
+                     }),
+      publish_error_log_(loop, [this](std::uint64_t n) {
+        log_->warn("could not publish {} more messages locally ({} so far)", n, stats_.publish_failed);
+      }) {
   init_library();
   mosq_ = mosquitto_new(config_.client_id.c_str(), config_.clean_session, this);
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
@@ -76,6 +85,9 @@ void LocalClient::connect() {
   // §3.1.2.11.2: expiry 0 ends the session with the connection).
   mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
                                config_.clean_session ? 0 : UINT32_MAX);
+  // libmosquitto keeps these properties for its reconnects, so the limit holds on every connection.
+  if (config_.max_packet_size > 0)
+    mosquitto_property_add_int32(&properties, MQTT_PROP_MAXIMUM_PACKET_SIZE, config_.max_packet_size);
   // The TCP connect is a blocking call in libmosquitto's v5 API; the local broker is on loopback
   // (or the LAN), where it returns at once, refused or accepted.
   const int rc = stats_.connects == 0 && !connecting_
@@ -134,6 +146,7 @@ void LocalClient::on_connect(mosquitto*, void* self_ptr, int rc, int, const mqtt
     self->subscribe(filter, qos);
   while (!self->held_.empty() && self->connected_) {
     self->send(self->held_.front());
+    self->held_bytes_ -= self->held_.front().topic.size() + self->held_.front().payload.size();
     self->held_.pop_front();
   }
   if (self->events_.connection_changed) self->events_.connection_changed(true);
@@ -165,7 +178,8 @@ void LocalClient::on_publish(mosquitto*, void* self_ptr, int, int, const mqtt5__
 void LocalClient::subscribe(const std::string& filter, int qos) {
   const int rc = mosquitto_subscribe_v5(mosq_, nullptr, filter.c_str(), qos, kSubscriptionOptions, nullptr);
   if (rc != MOSQ_ERR_SUCCESS)
-    log_->error("cannot subscribe to \"{}\" locally: {}", filter, mosquitto_strerror(rc));
+    log_->error("cannot subscribe to \"{}\" locally: {}", modem::printable(filter, 300),
+                mosquitto_strerror(rc));
 }
 
 void LocalClient::set_subscriptions(std::vector<std::pair<std::string, int>> filters) {
@@ -191,19 +205,48 @@ void LocalClient::send(const LocalMessage& message) {
   if (rc == MOSQ_ERR_SUCCESS) {
     ++stats_.published;
   } else {
-    log_->warn("cannot publish to \"{}\" locally: {}", message.topic, mosquitto_strerror(rc));
+    ++stats_.publish_failed;
+    if (publish_error_log_.allow()) {
+      log_->warn("cannot publish to \"{}\" locally: {}", modem::printable(message.topic, 80),
+                 mosquitto_strerror(rc));
+    }
   }
 }
 
 void LocalClient::publish(const LocalMessage& message) {
   if (connected_) return send(message);
-  if (held_.size() >= config_.max_held) {
-    held_.pop_front();
+  const std::size_t size = message.topic.size() + message.payload.size();
+  if (size > config_.max_held_bytes) {
+    // Dropping everything held would not make room for it. (Not reached with the module's
+    // receive limit, a few KB, far below the bound; kept so the bound holds whatever comes.)
     ++stats_.held_dropped;
-    log_->warn("local broker down: the hold of {} messages is full; dropped the oldest ({} dropped so far)",
-               config_.max_held, stats_.held_dropped);
+    if (held_drop_log_.allow()) {
+      log_->warn(
+          "local broker down: dropped a message for \"{}\": its {} bytes do not fit the hold of {} "
+          "bytes ({} dropped so far)",
+          modem::printable(message.topic, 80), size, config_.max_held_bytes, stats_.held_dropped);
+    }
+    return;
+  }
+  while (!held_.empty() &&
+         (held_.size() >= config_.max_held || held_bytes_ + size > config_.max_held_bytes)) {
+    drop_oldest_held();
   }
   held_.push_back(message);
+  held_bytes_ += size;
+}
+
+void LocalClient::drop_oldest_held() {
+  held_bytes_ -= held_.front().topic.size() + held_.front().payload.size();
+  held_.pop_front();
+  ++stats_.held_dropped;
+  if (held_drop_log_.allow()) {
+    log_->warn(
+        "local broker down: the hold of messages from upstream is full ({} messages or {} bytes at most); "
+        "dropped the oldest ({} dropped so far; more drops are summarised every {} s)",
+        config_.max_held, config_.max_held_bytes, stats_.held_dropped,
+        std::chrono::duration_cast<std::chrono::seconds>(held_drop_log_.interval()).count());
+  }
 }
 
 void LocalClient::stop(std::optional<LocalMessage> last_words, std::function<void()> done) {

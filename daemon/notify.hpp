@@ -1,7 +1,8 @@
 // The daemon's side of systemd's notify protocol (Type=notify, sd_notify(3)): READY=1 once
 // configured and looping, STATUS= one human line, WATCHDOG=1 from the loop while it is healthy,
 // RELOADING=1 ... READY=1 around SIGHUP, STOPPING=1 on the way out. Outside systemd (no
-// NOTIFY_SOCKET) every call does nothing.
+// NOTIFY_SOCKET) every call does nothing. A status text goes out as one line of valid UTF-8,
+// whatever it holds, so it cannot add assignments of its own.
 #pragma once
 
 #include <optional>

@@ -1,8 +1,9 @@
 #include "spool.hpp"
 
-#include <fcntl.h>  // AT_FDCWD
+#include <fcntl.h>  // AT_FDCWD, open
 #include <sqlite3.h>
-#include <unistd.h>  // faccessat
+#include <sys/stat.h>
+#include <unistd.h>  // faccessat, close
 
 #include <algorithm>
 #include <cerrno>
@@ -207,12 +208,49 @@ std::optional<modem::Error> migrate(const std::string& path, sqlite3* db) {
   return std::nullopt;
 }
 
+// The spool holds what local apps publish, which may be as private as anything on the gateway, so
+// its files are for the daemon's user only (0600), whatever the umask: the packaged unit's
+// UMask=0077 does not cover a daemon started by hand or by another init. SQLite creates a database
+// file with 0644 minus the umask, and then gives its -wal and -shm files the database file's mode
+// (os_unix.c: robust_open() with the mode findCreateFileMode() takes from the database file). So
+// the database file is created first, 0600; the files SQLite adds next to it follow. (The file is
+// closed before SQLite opens it and takes its locks, so this costs no lock; see open() below.)
+void create_owner_only(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // On failure sqlite3_open_v2() fails the same way, and its error says why.
+  if (fd >= 0) ::close(fd);
+}
+
+// A spool from before (or one someone copied in) may be readable by others: made 0600 too, with
+// the -wal a crash left behind, which SQLite reuses with the mode it has.
+void make_owner_only(const std::string& path) {
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || (st.st_mode & 077) == 0) continue;
+    const mode_t owner_only = st.st_mode & 0700;
+    if (::chmod(file.c_str(), owner_only) == 0) {
+      log()->info("{}: mode {:04o} let others read the spooled messages; now {:04o}", file,
+                  st.st_mode & 07777, owner_only);
+    } else {
+      log()->warn(
+          "{}: mode {:04o} lets others read the spooled messages, and it cannot be changed ({}): "
+          "chmod 600 {}",
+          file, st.st_mode & 07777, errno_text(errno), file);
+    }
+  }
+}
+
 }  // namespace
 
 modem::Outcome<std::unique_ptr<Spool>> Spool::open(const SpoolConfig& config) {
   const std::string& path = config.path;
   std::error_code ignored;
   const bool existed = std::filesystem::exists(path, ignored);
+  if (existed) {
+    make_owner_only(path);
+  } else {
+    create_owner_only(path);
+  }
 
   sqlite3* raw = nullptr;
   // NOMUTEX: the daemon has one thread. EXRESCODE: extended codes, so BUSY and CANTOPEN keep
@@ -408,7 +446,8 @@ void Spool::note_drop(const char* what, std::int64_t id, const std::string& topi
     overflowing_ = true;
   }
   ++overflow_run_drops_;
-  log()->debug("{}: dropped {} message {} for {}", config_.path, id == 0 ? "new" : "oldest", id, topic);
+  log()->debug("{}: dropped {} message {} for {}", config_.path, id == 0 ? "new" : "oldest", id,
+               modem::printable(topic, 80));
 }
 
 void Spool::end_overflow_run() {
@@ -460,8 +499,12 @@ Spool::Stored Spool::enqueue(const std::string& topic, const std::string& payloa
   if (size > config_.max_bytes || config_.max_messages == 0) {
     // Dropping every other message would not make room for this one.
     ++stats_.dropped_new;
-    log()->warn("{}: refused a message for {}: {} bytes (topic + payload) do not fit spool.max_bytes = {}",
-                config_.path, topic, size, config_.max_bytes);
+    // A spool.max_bytes below one message is a setting to fix, said once; not a line per message.
+    log()->log(warned_too_large_ ? spdlog::level::debug : spdlog::level::warn,
+               "{}: refused a message for {}: {} bytes (topic + payload) do not fit spool.max_bytes = {}{}",
+               config_.path, modem::printable(topic, 80), size, config_.max_bytes,
+               warned_too_large_ ? "" : " (the next ones only at debug level)");
+    warned_too_large_ = true;
     return Stored::kDroppedNew;
   }
   if (!fits(size) && config_.overflow == Overflow::kDropNew) {

@@ -95,7 +95,8 @@ class Spool {
   SpoolStats batch_start_stats_;
   // Set when a statement of the open batch failed; the next commit() reports it.
   std::string batch_error_;
-  bool overflowing_ = false;  // inside a run of drops: warn at its start, not at every drop
+  bool overflowing_ = false;       // inside a run of drops: warn at its start, not at every drop
+  bool warned_too_large_ = false;  // a message larger than max_bytes: warned once
   std::uint64_t overflow_run_drops_ = 0;
   // Prepared once, reused for every call (reset after each use).
   sqlite3_stmt* begin_ = nullptr;

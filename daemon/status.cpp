@@ -2,37 +2,47 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include "modem/quectel/dialect.hpp"
+#include "utf8.hpp"
 
 namespace cellmqttd {
 
 namespace {
 
+// A JSON string (RFC 8259 §7) that is valid UTF-8 (§8.1) whatever bytes `s` holds: the module's
+// strings are not checked by anyone before they get here, and a consumer that meets invalid UTF-8
+// may reject the whole document. Valid characters are kept as they are ("Telefónica", "中国移动");
+// each byte that is not part of a well-formed sequence becomes U+FFFD, the replacement character;
+// control characters (C0, DEL and C1, which terminals act on) are escaped, so printing the
+// document cannot drive the terminal it is printed on.
 std::string json_string(std::string_view s) {
   std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
+  while (!s.empty()) {
+    const std::size_t length = utf8::sequence_length(s);
+    if (length == 0) {
+      out += "\\ufffd";
+      s.remove_prefix(1);
+      continue;
+    }
+    const std::string_view sequence = s.substr(0, length);
+    s.remove_prefix(length);
+    const char32_t c = utf8::decode(sequence);
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (utf8::is_control(c)) {
+      out += fmt::format("\\u{:04x}", static_cast<std::uint32_t>(c));
+    } else {
+      out += sequence;
     }
   }
   return out + "\"";

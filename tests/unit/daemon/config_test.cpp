@@ -33,12 +33,19 @@ std::vector<std::string> errors_of(std::string_view text, const std::string& bas
 
 using TempDir = test_support::TempDir;
 
+// A password file as it must be: readable by its owner only (mode 0600, whatever the umask).
+std::string write_secret(const TempDir& dir, const std::string& name, const std::string& content) {
+  const std::string path = dir.write(name, content);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  return path;
+}
+
 // ---- a valid file -----------------------------------------------------------------------------
 
 TEST(Config, AFullFileMapsToTheStructs) {
   TempDir dir;
-  dir.write("upstream.pw", std::string(kSecret) + "\n");
-  dir.write("local.pw", "local-pw\r\n");
+  write_secret(dir, "upstream.pw", std::string(kSecret) + "\n");
+  write_secret(dir, "local.pw", "local-pw\r\n");
   const auto result = parse_config(R"(
 [modem]
 port = "/dev/serial/by-id/usb-Quectel_EC200U-if02"
@@ -397,6 +404,27 @@ const ErrorCase kErrorCases[] = {
      "[upstream]\nhost = \"h\"\n[upstream.will]\ntopic = \"gw/+/state\"\n[[bridge]]\ntopic = \"#\"\n",
      {"test.toml:4:1: upstream.will.topic: contains a wildcard ('+' or '#'); MQTT allows wildcards only in "
       "subscriptions"}},
+    // A device path never has a control character; this one would also reach log lines and
+    // systemd's STATUS=, where a newline starts an assignment of its own.
+    {"PortWithANewline",
+     "[modem]\nport = \"/dev/ttyUSB2\\nREADY=1\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; \"/dev/ttyUSB2\\nREADY=1\" contains a line feed (U+000A), which no device path "
+      "has"}},
+    {"PortWithAnEscapeSequence",
+     "[modem]\nport = \"/dev/ttyUSB2\\u001b[2J\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; \"/dev/ttyUSB2\\u001B[2J\" contains an escape (U+001B), which no device path "
+      "has"}},
+    {"PortWithAC1Control",
+     "[modem]\nport = \"/dev/\\u009b31mttyUSB2\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; \"/dev/\\u009B31mttyUSB2\" contains the control character U+009B, which no "
+      "device path has"}},
+    {"PortWithoutAPath",
+     "[modem]\nport = \"ttyUSB2\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
+     {"test.toml:2:8: modem.port: must be \"auto\" or a device path such as /dev/ttyUSB2 or "
+      "/dev/serial/by-id/...; did you mean \"/dev/ttyUSB2\"?"}},
     {"HostTooLong",
      "[upstream]\nhost = "
      "\"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"
@@ -465,8 +493,8 @@ level = "verbose"
 
 TEST(Config, PasswordFileIsRelativeToTheConfigFileAndLosesOneNewline) {
   TempDir dir;
-  dir.write("upstream.pw", std::string(kSecret) + "\r\n");
-  dir.write("cellular.pw", std::string(kSecret) + "\n");
+  write_secret(dir, "upstream.pw", std::string(kSecret) + "\r\n");
+  write_secret(dir, "cellular.pw", std::string(kSecret) + "\n");
   dir.write("cellmqttd.toml",
             "[cellular]\npassword_file = \"cellular.pw\"\n"
             "[upstream]\nhost = \"h\"\npassword_file = \"upstream.pw\"\n"
@@ -479,7 +507,7 @@ TEST(Config, PasswordFileIsRelativeToTheConfigFileAndLosesOneNewline) {
 
 TEST(Config, PasswordFileAbsolutePath) {
   TempDir dir;
-  const std::string file = dir.write("pw", kSecret);  // no newline at all
+  const std::string file = write_secret(dir, "pw", kSecret);  // no newline at all
   const auto result =
       parse_config("[upstream]\nhost = \"h\"\npassword_file = \"" + file + "\"\n[[bridge]]\ntopic = \"#\"\n",
                    kSource, "/elsewhere");
@@ -489,9 +517,9 @@ TEST(Config, PasswordFileAbsolutePath) {
 
 TEST(Config, OnlyOneNewlineIsStrippedAndTheSecretNeverAppearsInAnError) {
   TempDir dir;
-  dir.write("two-newlines.pw", std::string(kSecret) + "\n\n");
-  dir.write("quote.pw", std::string(kSecret) + "\"x\n");
-  dir.write("empty.pw", "\n");
+  write_secret(dir, "two-newlines.pw", std::string(kSecret) + "\n\n");
+  write_secret(dir, "quote.pw", std::string(kSecret) + "\"x\n");
+  write_secret(dir, "empty.pw", "\n");
   const std::string text =
       "[cellular]\npassword_file = \"quote.pw\"\n"
       "[upstream]\nhost = \"h\"\npassword_file = \"two-newlines.pw\"\n"
@@ -513,6 +541,47 @@ TEST(Config, OnlyOneNewlineIsStrippedAndTheSecretNeverAppearsInAnError) {
   EXPECT_EQ(errors, expected);
   for (const auto& line : errors)
     EXPECT_EQ(line.find(kSecret), std::string::npos) << line;
+}
+
+// Like ssh with a private key: a password file that anyone but its owner may read (or write) is
+// refused, with the command that fixes it. The check is on the mode of the file that was read.
+TEST(Config, APasswordFileOthersCanGetAtIsRefusedWithTheCommandThatFixesIt) {
+  TempDir dir;
+  const std::string path = write_secret(dir, "upstream.pw", kSecret);
+  const std::string text =
+      "[upstream]\nhost = \"h\"\npassword_file = \"upstream.pw\"\n[[bridge]]\ntopic = \"#\"\n";
+  const struct {
+    fs::perms mode;
+    const char* octal;
+    const char* who;
+  } too_open[] = {
+      {fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read, "0640", "its group"},
+      {fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read,
+       "0644", "its group and everyone else"},
+      {fs::perms::owner_read | fs::perms::others_read, "0404", "everyone else"},
+      {fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_write, "0620", "its group"},
+  };
+  for (const auto& c : too_open) {
+    fs::permissions(path, c.mode, fs::perm_options::replace);
+    const auto result = parse_config(text, kSource, dir.path().string());
+    EXPECT_FALSE(result.config.has_value()) << c.octal;
+    EXPECT_EQ(
+        errors_of(result),
+        std::vector<std::string>{"test.toml:3:1: upstream.password_file: " + path + " has mode " + c.octal +
+                                 ", so " + c.who +
+                                 " can get at the password; a password file must be readable by its owner "
+                                 "only (as ssh requires of a private key): chmod 600 " +
+                                 path +
+                                 " (the packaged service runs as user cellmqttd, which must own it: sudo "
+                                 "chown cellmqttd " +
+                                 path + ")"});
+  }
+  for (const auto mode : {fs::perms::owner_read | fs::perms::owner_write, fs::perms::owner_read}) {
+    fs::permissions(path, mode, fs::perm_options::replace);
+    const auto result = parse_config(text, kSource, dir.path().string());
+    ASSERT_TRUE(result.config.has_value()) << errors_of(result).front();
+    EXPECT_EQ(result.config->upstream.password, kSecret);
+  }
 }
 
 TEST(Config, ADirectoryIsNotAPasswordFile) {

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>  // mkdtemp
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -419,6 +421,82 @@ TEST_F(SpoolTest, AMessageLargerThanMaxBytesIsRefusedWhateverThePolicy) {
     EXPECT_EQ(exact,
               overflow == Overflow::kDropOldest ? Stored::kStoredAfterDroppingOldest : Stored::kDroppedNew);
   }
+}
+
+// A topic comes from a local app; in a log line it is shown escaped, so a terminal reading the
+// journal never acts on it. A message larger than the whole spool is a setting to fix: said once,
+// not once per message.
+TEST_F(SpoolTest, AMessageLargerThanMaxBytesIsLoggedOnceWithItsTopicEscaped) {
+  test_support::LogCapture log("spool", spdlog::level::warn);
+  auto spool = open_ok(config(1000, 100));
+  ASSERT_NE(spool, nullptr);
+  for (int n = 0; n < 3; ++n)
+    EXPECT_EQ(spool->enqueue("t/\x1b[2J\x1b]0;owned\x07", std::string(100, 'x'), 1, false),
+              Stored::kDroppedNew);
+  EXPECT_EQ(spool->stats().dropped_new, 3u);
+  ASSERT_EQ(log.lines().size(), 1u);
+  const std::string line = log.lines().front();
+  EXPECT_NE(line.find("refused a message for t/\\x1b[2J\\x1b]0;owned\\x07: "), std::string::npos) << line;
+  EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+}
+
+// The spooled messages are for the daemon's user only, whatever the umask it was started with
+// (the packaged unit sets UMask=0077; a daemon started by hand may have 000). SQLite gives the
+// -wal and -shm files the database file's mode, so all of them are 0600.
+class UmaskForThisTest {
+ public:
+  explicit UmaskForThisTest(mode_t mask) : old_(::umask(mask)) {}
+  ~UmaskForThisTest() { ::umask(old_); }
+  UmaskForThisTest(const UmaskForThisTest&) = delete;
+  UmaskForThisTest& operator=(const UmaskForThisTest&) = delete;
+
+ private:
+  mode_t old_;
+};
+
+std::optional<mode_t> mode_of(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  return st.st_mode & 07777;
+}
+
+TEST_F(SpoolTest, ItsFilesAreCreatedOwnerOnlyWhateverTheUmask) {
+  const UmaskForThisTest permissive(0);
+  auto spool = open_ok(config());
+  ASSERT_NE(spool, nullptr);
+  EXPECT_EQ(spool->enqueue("t", "private", 1, false), Stored::kStored);
+  commit_ok(*spool);
+  EXPECT_EQ(mode_of(path()), 0600u);
+  ASSERT_TRUE(mode_of(path() + "-wal").has_value()) << "the test expects the WAL to exist while open";
+  EXPECT_EQ(mode_of(path() + "-wal"), 0600u);
+  // In exclusive locking mode SQLite keeps the WAL index in memory: no -shm; if one ever appears,
+  // it must be owner-only too.
+  if (const auto shm = mode_of(path() + "-shm")) {
+    EXPECT_EQ(*shm, 0600u);
+  }
+  // A file created by the daemon's own logic (none today but the spool) would show up here.
+  for (const auto& entry : fs::directory_iterator(dir_.path()))
+    EXPECT_EQ(mode_of(entry.path().string()), 0600u) << entry.path();
+}
+
+TEST_F(SpoolTest, AnExistingSpoolOthersCouldReadIsMadeOwnerOnly) {
+  {
+    auto spool = open_ok(config());
+    ASSERT_NE(spool, nullptr);
+    EXPECT_EQ(spool->enqueue("t", "private", 1, false), Stored::kStored);
+    commit_ok(*spool);
+  }
+  fs::permissions(
+      path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read,
+      fs::perm_options::replace);
+  const UmaskForThisTest permissive(0);
+  auto spool = open_ok(config());
+  ASSERT_NE(spool, nullptr);
+  EXPECT_EQ(mode_of(path()), 0600u);
+  EXPECT_EQ(payloads_of(spool->peek(10)), std::vector<std::string>{"private"});
+  EXPECT_EQ(spool->enqueue("t", "more", 1, false), Stored::kStored);
+  commit_ok(*spool);
+  EXPECT_EQ(mode_of(path() + "-wal"), 0600u);
 }
 
 TEST_F(SpoolTest, SetLimitsAppliesFromTheNextEnqueue) {
