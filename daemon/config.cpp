@@ -26,7 +26,7 @@
 
 #include "bridge_rules.hpp"
 #include "modem/quectel/dialect.hpp"
-#include "utf8.hpp"
+#include "modem/text.hpp"
 
 namespace cellmqttd {
 namespace {
@@ -132,7 +132,7 @@ std::optional<std::string_view> closest(std::string_view word,
 std::string shown(std::string_view value) {
   std::string out = "\"";
   while (!value.empty()) {
-    const std::size_t length = utf8::sequence_length(value);
+    const std::size_t length = modem::utf8::sequence_length(value);
     if (length == 0) {  // not after toml++, which takes only valid UTF-8
       out += fmt::format("\\x{:02X}", static_cast<unsigned char>(value.front()));
       value.remove_prefix(1);
@@ -140,7 +140,7 @@ std::string shown(std::string_view value) {
     }
     const std::string_view sequence = value.substr(0, length);
     value.remove_prefix(length);
-    const char32_t c = utf8::decode(sequence);
+    const char32_t c = modem::utf8::decode(sequence);
     if (c == '"' || c == '\\') {
       out += '\\';
       out += sequence;
@@ -150,7 +150,7 @@ std::string shown(std::string_view value) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (utf8::is_control(c)) {
+    } else if (modem::utf8::is_control(c)) {
       out += fmt::format("\\u{:04X}", static_cast<std::uint32_t>(c));
     } else {
       out += sequence;
@@ -163,14 +163,14 @@ std::string shown(std::string_view value) {
 // a message: "a line feed (U+000A)".
 std::optional<std::string> first_control_character(std::string_view value) {
   while (!value.empty()) {
-    const std::size_t length = utf8::sequence_length(value);
+    const std::size_t length = modem::utf8::sequence_length(value);
     if (length == 0) {  // not after toml++, which takes only valid UTF-8
       value.remove_prefix(1);
       continue;
     }
-    const char32_t c = utf8::decode(value.substr(0, length));
+    const char32_t c = modem::utf8::decode(value.substr(0, length));
     value.remove_prefix(length);
-    if (!utf8::is_control(c)) continue;
+    if (!modem::utf8::is_control(c)) continue;
     const auto code = static_cast<std::uint32_t>(c);
     switch (c) {
       case '\n':

@@ -31,7 +31,7 @@ namespace {
 constexpr std::uint32_t kLocalMaxPacketSize =
     modem::quectel::kMaxPublishPayload + 2 * modem::quectel::kMaxTopic + 2048;
 
-long seconds(const LogThrottle& throttle) {
+long seconds(const modem::LogThrottle& throttle) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(throttle.interval()).count());
 }
 
@@ -187,6 +187,10 @@ void Daemon::open_modem() {
     }
   };
   observer.message = [this](const ms::InboundMessage& m) { on_upstream_message(m); };
+  observer.message_refused = [this] {
+    ++counters_.refused;  // the session has logged why
+    status_changed();
+  };
   observer.info_changed = [this] { status_changed(); };
   observer.device_lost = [this](const std::string& why) { modem_lost(why); };
   session_ = std::make_unique<ms::QuectelSession>(*channel_, loop_, session_config, observer);

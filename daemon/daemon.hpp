@@ -16,8 +16,8 @@
 #include "bridge_rules.hpp"
 #include "config.hpp"
 #include "local_client.hpp"
-#include "log_throttle.hpp"
 #include "modem/at/channel.hpp"
+#include "modem/log_throttle.hpp"
 #include "modem/session/quectel_session.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "modem/transport/serial_port.hpp"
@@ -96,9 +96,9 @@ class Daemon {
   int exit_code_ = kExitOk;
   // A flood of drops or refusals is logged as its first line and one summary per interval; the
   // counters stay exact. Last, so their final summaries (at destruction) still find the rest.
-  LogThrottle spool_drop_log_;
-  LogThrottle spool_error_log_;
-  LogThrottle refused_log_;
+  modem::LogThrottle spool_drop_log_;
+  modem::LogThrottle spool_error_log_;
+  modem::LogThrottle refused_log_;
 };
 
 }  // namespace cellmqttd

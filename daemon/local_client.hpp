@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "log_throttle.hpp"
+#include "modem/log_throttle.hpp"
 #include "modem/session/backoff.hpp"
 #include "modem/transport/event_loop.hpp"
 
@@ -138,8 +138,8 @@ class LocalClient final : public modem::EventSource {
   std::size_t held_bytes_ = 0;  // topic + payload of what held_ holds
   LocalClientStats stats_;
   // Last: their summaries, written at destruction, read stats_.
-  LogThrottle held_drop_log_;
-  LogThrottle publish_error_log_;
+  modem::LogThrottle held_drop_log_;
+  modem::LogThrottle publish_error_log_;
 };
 
 }  // namespace cellmqttd

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "utf8.hpp"
+#include "modem/text.hpp"
 
 namespace cellmqttd {
 
@@ -22,11 +22,11 @@ std::string one_line(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   while (!text.empty()) {
-    const std::size_t length = utf8::sequence_length(text);
+    const std::size_t length = modem::utf8::sequence_length(text);
     const std::string_view sequence = text.substr(0, length == 0 ? 1 : length);
     text.remove_prefix(sequence.size());
-    const char32_t c = length == 0 ? 0xFFFD : utf8::decode(sequence);
-    if (length != 0 && !utf8::is_control(c)) {
+    const char32_t c = length == 0 ? 0xFFFD : modem::utf8::decode(sequence);
+    if (length != 0 && !modem::utf8::is_control(c)) {
       out += sequence;
     } else if (c == '\n') {
       out += "\\n";

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "modem/quectel/dialect.hpp"
-#include "utf8.hpp"
+#include "modem/text.hpp"
 
 namespace cellmqttd {
 
@@ -20,7 +20,7 @@ namespace {
 std::string json_string(std::string_view s) {
   std::string out = "\"";
   while (!s.empty()) {
-    const std::size_t length = utf8::sequence_length(s);
+    const std::size_t length = modem::utf8::sequence_length(s);
     if (length == 0) {
       out += "\\ufffd";
       s.remove_prefix(1);
@@ -28,7 +28,7 @@ std::string json_string(std::string_view s) {
     }
     const std::string_view sequence = s.substr(0, length);
     s.remove_prefix(length);
-    const char32_t c = utf8::decode(sequence);
+    const char32_t c = modem::utf8::decode(sequence);
     if (c == '"') {
       out += "\\\"";
     } else if (c == '\\') {
@@ -39,7 +39,7 @@ std::string json_string(std::string_view s) {
       out += "\\r";
     } else if (c == '\t') {
       out += "\\t";
-    } else if (utf8::is_control(c)) {
+    } else if (modem::utf8::is_control(c)) {
       out += fmt::format("\\u{:04x}", static_cast<std::uint32_t>(c));
     } else {
       out += sequence;

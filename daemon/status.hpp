@@ -16,7 +16,9 @@ struct BridgeCounters {
   std::uint64_t down = 0;      // messages from upstream published locally
   std::uint64_t dropped = 0;   // spool overflow and local hold overflow
   std::uint64_t refused = 0;   // never sendable up (a topic that could break its AT argument, too long)
-                               // or down (a topic the local broker cannot take)
+                               // or down (a topic the local broker cannot take; a message line that
+                               // reads two ways or cannot be framed with certainty; a topic no
+                               // broker should deliver)
   std::uint64_t resent = 0;    // sent again after a failed attempt (possible duplicates upstream)
   std::uint64_t unrouted = 0;  // messages no bridge rule matched
 };

@@ -1,71 +1,78 @@
 #include "modem/text.hpp"
 
-#include <cstddef>
-
 namespace modem {
 
+namespace utf8 {
+
+std::size_t sequence_length(std::string_view text) {
+  if (text.empty()) return 0;
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  // Table 3-7: the lead byte gives the length and the range the second byte must be in; the
+  // narrower ranges after E0, ED, F0 and F4 are what rule out overlong forms, surrogates and
+  // values past U+10FFFF. C0, C1 and F5-FF never appear; 80-BF never lead.
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // below: overlong
+    if (lead == 0xED) high = 0x9F;  // above: U+D800-U+DFFF, surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // below: overlong
+    if (lead == 0xF4) high = 0x8F;  // above: past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return length;
+}
+
+char32_t decode(std::string_view sequence) {
+  const auto byte = [&](std::size_t i) {
+    return static_cast<char32_t>(static_cast<unsigned char>(sequence[i]));
+  };
+  switch (sequence.size()) {
+    case 1:
+      return byte(0);
+    case 2:
+      return ((byte(0) & 0x1F) << 6) | (byte(1) & 0x3F);
+    case 3:
+      return ((byte(0) & 0x0F) << 12) | ((byte(1) & 0x3F) << 6) | (byte(2) & 0x3F);
+    case 4:
+      return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3F) << 12) | ((byte(2) & 0x3F) << 6) | (byte(3) & 0x3F);
+    default:
+      return 0xFFFD;
+  }
+}
+
+}  // namespace utf8
+
 bool is_valid_utf8(std::string_view s) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto in = [](unsigned char b, unsigned lo, unsigned hi) { return b >= lo && b <= hi; };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char b0 = byte(i);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned lo = 0x80;
-    unsigned hi = 0xBF;  // the allowed range of the second byte
-    if (in(b0, 0xC2, 0xDF)) {
-      len = 2;
-    } else if (b0 == 0xE0) {
-      len = 3;
-      lo = 0xA0;
-    } else if (in(b0, 0xE1, 0xEC) || in(b0, 0xEE, 0xEF)) {
-      len = 3;
-    } else if (b0 == 0xED) {
-      len = 3;
-      hi = 0x9F;
-    } else if (b0 == 0xF0) {
-      len = 4;
-      lo = 0x90;
-    } else if (in(b0, 0xF1, 0xF3)) {
-      len = 4;
-    } else if (b0 == 0xF4) {
-      len = 4;
-      hi = 0x8F;
-    } else {
-      return false;  // 80-C1: continuation or overlong lead; F5-FF: beyond U+10FFFF
-    }
-    if (s.size() - i < len) return false;  // truncated
-    if (!in(byte(i + 1), lo, hi)) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if (!in(byte(i + k), 0x80, 0xBF)) return false;
-    }
-    i += len;
+  while (!s.empty()) {
+    const std::size_t length = utf8::sequence_length(s);
+    if (length == 0) return false;
+    s.remove_prefix(length);
   }
   return true;
 }
 
-// MQTT 3.1.1 §1.5.3 says strings SHOULD NOT contain them, and a broker may close the connection
-// over one.
-bool has_c1_control(std::string_view s) {
-  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-    if (static_cast<unsigned char>(s[i]) == 0xC2 && static_cast<unsigned char>(s[i + 1]) <= 0x9F &&
-        static_cast<unsigned char>(s[i + 1]) >= 0x80) {
-      return true;
-    }
+bool has_control_character(std::string_view s) {
+  while (!s.empty()) {
+    const std::size_t length = utf8::sequence_length(s);
+    // A byte that starts no UTF-8 sequence is >= 0x80 and no control character of its own.
+    if (length > 0 && utf8::is_control(utf8::decode(s.substr(0, length)))) return true;
+    s.remove_prefix(length > 0 ? length : 1);
   }
   return false;
-}
-
-bool has_control_character(std::string_view s) {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F) return true;
-  }
-  return has_c1_control(s);
 }
 
 }  // namespace modem

@@ -1,5 +1,9 @@
 // Fuzz target for the AT engine: arbitrary module output must never crash the framer or the
 // channel, must frame identically however it is split, and must end every command exactly once.
+// And the same bytes read as a message an attacker publishes (issue 18): whatever its topic and
+// payload hold, the module's rendering of it in every receive form must not change the session's
+// state, complete a publish or bring a message on another topic: it arrives exactly, or is
+// refused and counted.
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
@@ -12,8 +16,10 @@
 #include "modem/at/channel.hpp"
 #include "modem/at/framer.hpp"
 #include "modem/quectel/dialect.hpp"
+#include "modem/session/quectel_session.hpp"
 #include "support/manual_clock.hpp"
 #include "support/scripted_stream.hpp"
+#include "support/session_harness.hpp"
 
 namespace {
 
@@ -113,6 +119,97 @@ void check_channel(std::string_view input) {
   FUZZ_CHECK(callbacks == 3);
 }
 
+// The forms a module writes a received message in (field-notes.md 2.1, 1.15).
+enum class RecvForm { kLength, kSplit, kBuffered, kNoLength, kCount };
+
+// Input: a form byte, a chunk-size byte, then the topic up to the first 0x01 byte, then the payload.
+void check_hostile_message(std::string_view input) {
+  namespace ms = modem::session;
+  if (input.size() < 2) return;
+  const auto form =
+      static_cast<RecvForm>(static_cast<unsigned char>(input[0]) % static_cast<int>(RecvForm::kCount));
+  const std::size_t chunk = static_cast<unsigned char>(input[1]) % 32 + 1;
+  input.remove_prefix(2);
+  const std::size_t split_at = std::min(input.find('\x01'), input.size());
+  // A topic a broker delivers: UTF-8 without control characters or wildcards (MQTT 3.1.1 §1.5.3,
+  // §4.7.1), under the subscription. Without a length field a topic holding `","` (or ending in
+  // `",`) is cut there, the residual the README names: such topics are not tried in that form.
+  std::string topic = "cmd/";
+  for (const char c : input.substr(0, std::min<std::size_t>(split_at, 64))) {
+    const auto u = static_cast<unsigned char>(c);
+    topic += u < 0x20 || u >= 0x7f || c == '+' || c == '#' ? 'x' : c;
+  }
+  if (form == RecvForm::kNoLength) {
+    // The line's first `","` ends the topic: one that holds it, or ends in `",`, is cut there.
+    while ((topic + "\",\"").find("\",\"") != topic.size())
+      topic[(topic + "\",\"").find("\",\"") + 1] = ';';
+  }
+  const std::string payload(split_at < input.size() ? input.substr(split_at + 1) : std::string_view());
+  const std::string head = "+QMTRECV: 0,7,\"" + topic + "\",";
+  std::string line;
+  switch (form) {
+    case RecvForm::kLength:
+    case RecvForm::kBuffered:
+      line = head + std::to_string(payload.size()) + ",\"" + payload + "\"";
+      break;
+    case RecvForm::kSplit:
+      line = head + std::to_string(payload.size()) + "\r\n" + payload;
+      break;
+    case RecvForm::kNoLength:
+    case RecvForm::kCount:
+      line = head + "\"" + payload + "\"";
+      break;
+  }
+
+  test_support::SessionHarness h(chunk);
+  h.config.buffered_receive = form == RecvForm::kBuffered;
+  FUZZ_CHECK(h.start());
+  FUZZ_CHECK(h.run_until_ready());
+  const std::size_t states = h.states.size();
+  const auto recoveries = h.session->stats().recoveries;
+  h.module.set_auto_ack(false);
+  int outcomes = 0;
+  for (const char* up : {"up/a", "up/b"}) {
+    FUZZ_CHECK(h.session->publish(up, "v", 1, false, [&outcomes](const ms::PublishOutcome&) {
+      ++outcomes;
+    }) == ms::Admission::kAccepted);
+  }
+  h.pump();
+  if (form == RecvForm::kNoLength) {
+    // A gateway on such firmware has seen a plain message before: the session knows the form.
+    h.module.say("\r\n+QMTRECV: 0,6,\"cmd/first\",\"hello\"\r\n");
+    h.advance(std::chrono::milliseconds(300));
+    FUZZ_CHECK(h.messages.size() == 1);
+    h.messages.clear();
+  }
+  if (form == RecvForm::kBuffered) {
+    h.module.on("AT+QMTRECV=", "\r\n" + line + "\r\n\r\nOK\r\n");
+    h.module.say("\r\n+QMTRECV: 0,2\r\n");
+  } else {
+    h.module.say("\r\n" + line + "\r\n");
+  }
+  // The acknowledgements of the two publishes come right behind it, in the same burst.
+  h.module.ack_publishes();
+  h.advance(std::chrono::milliseconds(300));
+
+  FUZZ_CHECK(h.session->ready());
+  FUZZ_CHECK(h.states.size() == states);
+  FUZZ_CHECK(h.session->stats().recoveries == recoveries);
+  FUZZ_CHECK(h.messages.size() <= 1);
+  if (h.messages.size() == 1) {
+    FUZZ_CHECK(h.messages[0].topic == topic);
+    FUZZ_CHECK(h.messages[0].payload == payload);
+    FUZZ_CHECK(h.session->stats().messages_refused == 0);
+  } else {
+    FUZZ_CHECK(h.session->stats().messages_refused == 1);
+  }
+  // The real acknowledgements complete the publishes, once each, whatever the message held;
+  // a publish whose acknowledgement the doubtful message swallowed fails (and is sent again by
+  // the daemon), it is never completed by payload bytes.
+  FUZZ_CHECK(h.run_until([&outcomes] { return outcomes == 2; }, std::chrono::seconds(30)));
+  FUZZ_CHECK(h.session->stats().publishes_delivered + h.session->stats().publishes_failed == 2);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -125,5 +222,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   check_framer(input);
   check_channel(input);
+  check_hostile_message(input);
   return 0;
 }

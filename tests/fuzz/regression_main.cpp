@@ -21,32 +21,14 @@ void run(const std::string& input) {
 }
 
 std::string generate(std::mt19937& rng) {
-  static const std::vector<std::string> fragments = {"\r\n",
-                                                     "\r",
-                                                     "\n",
-                                                     "OK",
-                                                     "ERROR",
-                                                     "+CME ERROR: 50",
-                                                     "+CMS ERROR: x",
-                                                     "> ",
-                                                     ">",
-                                                     "AT+CSQ\r",
-                                                     "+CSQ: 28,0",
-                                                     "RDY",
-                                                     "+QMTSTAT: 0,1",
-                                                     "+QIURC: \"pdpdeact\",1",
-                                                     "+QMTPUBEX: 0,1,0",
-                                                     "ATI\r",
-                                                     "+QMTRECV: 0,1,\"t\",5,\"a\r\nb\"\"",
-                                                     "+QMTRECV: 0,0,\"t\",999999,\"",
-                                                     "+QMTRECV: 0,0,\"t\",3,\"",
-                                                     "+QIRD: 3",
-                                                     "Quectel",
-                                                     "\"",
-                                                     ",",
-                                                     std::string(1, '\0'),
-                                                     "\x1b",
-                                                     "data"};
+  static const std::vector<std::string> fragments = {
+      "\r\n", "\r", "\n", "OK", "ERROR", "+CME ERROR: 50", "+CMS ERROR: x", "> ", ">", "AT+CSQ\r",
+      "+CSQ: 28,0", "RDY", "+QMTSTAT: 0,1", "+QIURC: \"pdpdeact\",1", "+QMTPUBEX: 0,1,0", "ATI\r",
+      "+QMTRECV: 0,1,\"t\",5,\"a\r\nb\"\"", "+QMTRECV: 0,0,\"t\",999999,\"", "+QMTRECV: 0,0,\"t\",3,\"",
+      "+QIRD: 3", "Quectel", "\"", ",", std::string(1, '\0'), "\x1b", "data",
+      // a hostile topic and payload (issue 18)
+      "\x01", "\",1,\"", "\",\"", "\",", "\"\r\n", "+QMTPUBEX: 0,2,0",
+      "+QMTRECV: 0,9,\"cmd/forged\",4,\"evil\""};
   std::string out;
   const int parts = std::uniform_int_distribution<int>(1, 40)(rng);
   for (int i = 0; i < parts; ++i) {

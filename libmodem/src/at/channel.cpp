@@ -88,9 +88,13 @@ void Channel::submit(Command command, Callback callback) {
   if (phase_ == Phase::kClosed || full) {
     if (full) {
       ++stats_.refused;
-      if (refused_log_.allow(clock_.now())) {
-        log_->warn("{} AT commands are already waiting; refused '{}' ({} refused in all)", queue_.size(),
-                   loggable(command.loggable()), stats_.refused);
+      // Once per time the queue fills up: what follows until there is room again is only counted.
+      if (!queue_full_logged_) {
+        queue_full_logged_ = true;
+        log_->warn(
+            "{} AT commands are already waiting; refusing '{}' and whatever comes until there is room "
+            "({} refused in all)",
+            queue_.size(), loggable(command.loggable()), stats_.refused);
       }
     }
     Result result;
@@ -99,6 +103,7 @@ void Channel::submit(Command command, Callback callback) {
     return;
   }
   queue_.emplace_back(std::move(command), std::move(callback));
+  if (queue_.size() < config_.max_queued) queue_full_logged_ = false;
   start_next();
 }
 

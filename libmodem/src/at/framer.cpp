@@ -156,6 +156,7 @@ void Framer::start_long_line(const LineEnds& ends, char line_break, const FrameS
   } else if (ends.until_quiet) {
     mode_ = Mode::kUntilQuiet;
     quiet_last_ = ends.quiet_last;
+    quiet_from_ = ends.quiet_from;
     first_break_ = first_break;
   } else {
     // Every reading the reader saw ends before this first line end: the line is not what it says.
@@ -178,6 +179,8 @@ std::size_t Framer::take_long(std::string_view bytes, const FrameSink& sink) {
       line_.append(bytes);
       if (line_.size() > config_.max_line_bytes) start_dropping();
       return bytes.size();
+    case Mode::kBranched:
+      return take_branched(bytes, sink);
     case Mode::kDropping:
       if (dropped_head_.size() < kDroppedHeadBytes)
         dropped_head_.append(bytes.substr(0, kDroppedHeadBytes - dropped_head_.size()));
@@ -229,6 +232,7 @@ void Framer::settle_unsure(bool silent, const FrameSink& sink) {
   std::size_t right = 0;
   const Pending* last_open = nullptr;
   const Pending* last_right = nullptr;
+  std::vector<std::size_t> right_ends;
   for (Pending& p : pending_) {
     // A module does not fall silent in the middle of a line: a reading still waiting for bytes
     // when it does is wrong.
@@ -239,20 +243,20 @@ void Framer::settle_unsure(bool silent, const FrameSink& sink) {
     } else if (p.status == Pending::Status::kRight) {
       ++right;
       last_right = &p;
+      right_ends.push_back(p.reading.length);
     }
   }
-  if (right >= 2 || (open == 0 && right == 0)) return start_dropping();  // no single answer
+  if (open > 0 && right + open >= 2) return;             // the bytes to come decide
+  if (right == 0 && open == 0) return start_dropping();  // no reading explains these bytes
+  if (right >= 2) return start_branches(right_ends, sink);
   if (open == 0) return emit_long_line(last_right->reading.length, sink);
-  if (right == 0 && open == 1) {
-    // Only one reading is left: its bytes are the line, whatever they hold.
-    exact_ = last_open->reading;
-    exact_seen_ = line_.size();
-    exact_last_byte_ = line_.empty() ? '\0' : line_.back();
-    if (line_.size() > config_.max_line_bytes) line_.resize(config_.max_line_bytes);
-    pending_.clear();
-    mode_ = Mode::kExact;
-  }
-  // Otherwise the bytes to come decide.
+  // Only one reading is left, still open: its bytes are the line, whatever they hold.
+  exact_ = last_open->reading;
+  exact_seen_ = line_.size();
+  exact_last_byte_ = line_.empty() ? '\0' : line_.back();
+  if (line_.size() > config_.max_line_bytes) line_.resize(config_.max_line_bytes);
+  pending_.clear();
+  mode_ = Mode::kExact;
 }
 
 std::size_t Framer::take_exact(std::string_view bytes, const FrameSink& sink) {
@@ -305,19 +309,28 @@ void Framer::quiet(const FrameSink& sink) {
         start_dropping();  // the declared bytes never came
         break;
       case Mode::kUntilQuiet: {
-        std::size_t end = 0;
-        for (std::size_t k = line_.size(); k > first_break_; --k) {
-          const std::size_t at = k - 1;
-          if (is_line_end(line_[at]) && at > 0 && line_[at - 1] == quiet_last_) {
-            end = at;
-            break;
+        // Every CR/LF after the closing byte could end the line: the payload may hold one, and
+        // another line ending in that byte may have come in the same burst.
+        std::vector<std::size_t> ends;
+        for (std::size_t at = std::max(first_break_, quiet_from_ + 1); at < line_.size(); ++at) {
+          if (is_line_end(line_[at]) && line_[at - 1] == quiet_last_) ends.push_back(at);
+        }
+        if (ends.empty()) {
+          start_dropping();
+        } else if (ends.size() == 1) {
+          emit_long_line(ends.front(), sink);
+        } else {
+          start_branches(ends, sink);
+        }
+        break;
+      }
+      case Mode::kBranched: {
+        for (Branch& b : branches_) {
+          if (b.framer->awaiting_quiet()) {
+            b.framer->quiet([&b](Frame&& f) { b.frames.push_back(std::move(f)); });
           }
         }
-        if (end == 0) {
-          start_dropping();
-        } else {
-          emit_long_line(end, sink);
-        }
+        end_branches(sink);
         break;
       }
       case Mode::kDropping:
@@ -352,9 +365,119 @@ void Framer::back_to_plain() {
   exact_seen_ = 0;
   exact_last_byte_ = 0;
   quiet_last_ = 0;
+  quiet_from_ = 0;
   first_break_ = 0;
   dropped_ = 0;
   dropped_head_.clear();
+  branches_.clear();
+  branch_position_ = 0;
+}
+
+// ---- a doubtful line: what follows it, framed once per end ---------------------------------------
+
+void Framer::start_branches(const std::vector<std::size_t>& ends, const FrameSink& sink) {
+  const std::size_t longest = *std::max_element(ends.begin(), ends.end());
+  Frame report{Frame::Kind::kUnframeable, line_.substr(0, std::min(longest, kDroppedHeadBytes)), longest};
+  const std::string kept = std::move(line_);
+  const bool prompt = prompt_expected_;
+  back_to_plain();
+  mode_ = Mode::kBranched;
+  for (const std::size_t end : ends) {
+    Branch branch;
+    branch.framer = std::make_unique<Framer>(config_);
+    branch.framer->set_reader_lookup(lookup_);
+    // A prompt the channel waits for may come in these bytes: every framing may recognise it.
+    branch.framer->expect_prompt(prompt);
+    branch.start = end;
+    branches_.push_back(std::move(branch));
+  }
+  sink(std::move(report));
+  // Each framing starts at its end, with the CR/LF that ends the line.
+  const std::size_t first = *std::min_element(ends.begin(), ends.end());
+  branch_position_ = first;
+  const std::string_view tail = std::string_view(kept).substr(first);
+  const std::size_t used = take_branched(tail, sink);
+  // The framings agreed before the end of what was kept: the rest is framed as usual.
+  if (used < tail.size()) feed(tail.substr(used), sink);
+}
+
+std::size_t Framer::take_branched(std::string_view bytes, const FrameSink& sink) {
+  std::size_t used = 0;
+  while (used < bytes.size() && mode_ == Mode::kBranched) {
+    feed_branches(bytes[used++]);
+    if (branches_agree()) end_branches(sink);
+  }
+  return used;
+}
+
+void Framer::feed_branches(char byte) {
+  const std::size_t at = branch_position_++;
+  for (Branch& b : branches_) {
+    if (at >= b.start)
+      b.framer->feed(std::string_view(&byte, 1), [&b](Frame&& f) { b.frames.push_back(std::move(f)); });
+  }
+}
+
+// Every framing has started and rests between lines at the same byte: from here on they are one.
+bool Framer::branches_agree() const {
+  for (const Branch& b : branches_) {
+    if (branch_position_ <= b.start || !b.framer->at_rest()) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool same_frame(const Frame& a, const Frame& b) {
+  return a.kind == b.kind && a.size == b.size && a.data == b.data;
+}
+
+// The longest run of frames both `a` and `b` have, in order (a longest common subsequence).
+std::vector<Frame> common_frames(const std::vector<Frame>& a, const std::vector<Frame>& b) {
+  std::vector<std::vector<std::size_t>> longest(a.size() + 1, std::vector<std::size_t>(b.size() + 1, 0));
+  for (std::size_t i = a.size(); i-- > 0;) {
+    for (std::size_t j = b.size(); j-- > 0;) {
+      longest[i][j] =
+          same_frame(a[i], b[j]) ? longest[i + 1][j + 1] + 1 : std::max(longest[i + 1][j], longest[i][j + 1]);
+    }
+  }
+  std::vector<Frame> out;
+  for (std::size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    if (same_frame(a[i], b[j])) {
+      out.push_back(a[i]);
+      ++i;
+      ++j;
+    } else if (longest[i + 1][j] >= longest[i][j + 1]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// Passes on the frames every framing has, in their order. The module sent what one of the
+// framings shows, so a frame all of them have is one the module sent; a frame only some have
+// may be data, and is dropped.
+void Framer::end_branches(const FrameSink& sink) {
+  std::vector<Frame> common = branches_.front().frames;
+  for (std::size_t i = 1; i < branches_.size(); ++i)
+    common = common_frames(common, branches_[i].frames);
+  bool prompt = true;
+  // A line begun after the framings agreed again (at silence: the same unfinished line in all).
+  std::string partial = branches_.front().framer->line_;
+  for (const Branch& b : branches_) {
+    prompt = prompt && b.framer->prompt_expected();
+    if (b.framer->mode_ != Mode::kPlain || b.framer->line_ != partial || b.framer->overflow_bytes_ > 0)
+      partial.clear();
+  }
+  back_to_plain();
+  prompt_expected_ = prompt;
+  line_ = std::move(partial);
+  for (Frame& frame : common)
+    sink(std::move(frame));
 }
 
 }  // namespace modem::at

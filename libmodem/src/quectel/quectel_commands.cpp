@@ -119,7 +119,7 @@ std::optional<std::string> check_quoted_argument(std::string_view value, std::si
     if (c < 0x20 || c == 0x7F) return "contains a control character";
   }
   if (!is_valid_utf8(value)) return "is not valid UTF-8";
-  if (has_c1_control(value)) return "contains a control character";
+  if (has_control_character(value)) return "contains a control character";  // C1: U+0080-U+009F
   if (value.size() > max_bytes) return "is longer than " + std::to_string(max_bytes) + " bytes";
   return std::nullopt;
 }

@@ -115,7 +115,7 @@ std::optional<ReceivedMessage> without_length(std::string_view line, const Messa
     if (open >= line.size() - 1 || line[open] != '"') continue;
     return ReceivedMessage{head.client, head.msgid,
                            std::string(line.substr(head.topic_at, quote - head.topic_at)),
-                           std::string(line.substr(open + 1, line.size() - open - 2))};
+                           std::string(line.substr(open + 1, line.size() - open - 2)), false};
   }
   return std::nullopt;
 }
@@ -145,12 +145,28 @@ at::LineEnds qmtrecv_line_ends(std::string_view first_segment, char line_break, 
   const auto head = read_message_head(first_segment);
   if (!head) return ends;  // a numeric form, or not a message: it ends here
   if (framing == RecvFraming::kWithLength) {
-    for (const LengthReading& r : length_readings(first_segment, head->topic_at, line_break))
-      ends.readings.push_back({r.line_length(), r.split ? '\0' : '"'});
+    for (const LengthReading& r : length_readings(first_segment, head->topic_at, line_break)) {
+      // One that ends before this first line break is a length field inside the topic: without
+      // a line break there, it is not the line's.
+      if (r.line_length() >= first_segment.size())
+        ends.readings.push_back({r.line_length(), r.split ? '\0' : '"'});
+    }
     if (!ends.readings.empty()) return ends;
+    // No length field at all (firmware that ignores msg_len_enable): read as without one.
   }
   ends.until_quiet = true;
   ends.quiet_last = '"';
+  // The payload's closing quote comes after its opening one, `","` after the topic (or after this
+  // line break, when the first segment ends inside the topic).
+  ends.quiet_from = first_segment.size();
+  for (std::size_t quote = first_segment.find("\",", head->topic_at); quote != std::string_view::npos;
+       quote = first_segment.find("\",", quote + 1)) {
+    const std::size_t open = skip_blanks(first_segment, quote + 2);
+    if (open < first_segment.size() && first_segment[open] == '"') {
+      ends.quiet_from = open + 1;
+      break;
+    }
+  }
   return ends;
 }
 

@@ -111,8 +111,6 @@ std::string first_line(const at::Result& result) {
   return result.lines.empty() ? std::string() : result.lines.front();
 }
 
-// The session configures recv/mode with <msg_len_enable> 1 (mqtt_config_script).
-constexpr q::RecvFraming kRecvFraming = q::RecvFraming::kWithLength;
 constexpr std::string_view kRecvPrefix = "+QMTRECV:";
 // AT+QMTRECV <recv_id>: 0-4 (AN 3.3.9, five <store_status> flags).
 constexpr int kReceiveSlots = 5;
@@ -137,7 +135,11 @@ QuectelSession::QuectelSession(at::Channel& channel, EventLoop& loop, SessionCon
       config_(std::move(config)),
       observer_(std::move(observer)),
       log_(logger("session")),
-      backoff_(config_.backoff) {}
+      backoff_(config_.backoff),
+      refused_log_(loop, [this](std::uint64_t more) {
+        log_->warn("refused {} more message(s) from the broker ({} refused in all)", more,
+                   stats_.messages_refused);
+      }) {}
 
 QuectelSession::~QuectelSession() {
   for (auto id : urc_handlers_)
@@ -802,8 +804,8 @@ void QuectelSession::query_health() {
 // ---- URCs -------------------------------------------------------------------------------------
 
 void QuectelSession::register_urcs() {
-  channel_.add_line_reader(std::string(kRecvPrefix), [](std::string_view first_segment, char line_break) {
-    return q::qmtrecv_line_ends(first_segment, line_break, kRecvFraming);
+  channel_.add_line_reader(std::string(kRecvPrefix), [this](std::string_view first_segment, char line_break) {
+    return q::qmtrecv_line_ends(first_segment, line_break, recv_framing_);
   });
   channel_.on_unframeable([this](std::string_view prefix, std::size_t bytes) {
     if (prefix == kRecvPrefix)
@@ -838,11 +840,23 @@ void QuectelSession::register_urcs() {
 }
 
 void QuectelSession::on_qmtrecv(std::string_view line) {
-  const auto parsed = q::parse_qmtrecv(line, kRecvFraming);
+  const auto parsed = q::parse_qmtrecv(line, recv_framing_);
   if (!parsed) return refuse_message("the module's line is unreadable", line);
   if (const auto* message = std::get_if<q::ReceivedMessage>(&*parsed)) {
     if (message->client != config_.client_index) return;
     if (const auto why = check_received_topic(message->topic)) return refuse_message(*why, line);
+    if (!message->with_length && recv_framing_ == q::RecvFraming::kWithLength &&
+        message->topic.find('"') == std::string::npos) {
+      // Only firmware that ignores <msg_len_enable> writes this (a topic without quotes leaves
+      // the length field nowhere to hide): from now on no line is read by a length field, or a
+      // topic holding one could be taken for it (README, "Messages from upstream cannot forge
+      // module lines").
+      recv_framing_ = q::RecvFraming::kWithoutLength;
+      log_->warn(
+          "the module writes received messages without their length although AT+QMTCFG=\"recv/mode\" "
+          "asked for it (firmware {}): reading them without one from now on",
+          printable(info_.revision));
+    }
     ++stats_.messages_received;
     if (observer_.message)
       observer_.message(InboundMessage{message->topic, message->payload, message->msgid});
@@ -876,10 +890,9 @@ void QuectelSession::read_buffered(int recv_id) {
 
 void QuectelSession::refuse_message(std::string_view why, std::string_view line) {
   ++stats_.messages_refused;
-  if (const auto held_back = refused_log_.allow(loop_.clock().now())) {
-    log_->warn("refused a message from the broker: {} ({} refused in all{}): {}", why,
-               stats_.messages_refused,
-               *held_back > 0 ? fmt::format(", {} since the last such line", *held_back + 1) : std::string(),
+  if (observer_.message_refused) observer_.message_refused();
+  if (refused_log_.allow()) {
+    log_->warn("refused a message from the broker: {} ({} refused in all): {}", why, stats_.messages_refused,
                printable(line, 120));
   }
 }

@@ -230,22 +230,50 @@ TEST(FramerLongLine, AForgedReadingTheBytesProveWrongLosesToTheRealOne) {
                {{Kind::kLine, head + data}, {Kind::kLine, "+QMTPUBEX: 0,1,0"}});
 }
 
-TEST(FramerLongLine, TwoRightReadingsFrameNothingUntilSilence) {
+TEST(FramerLongLine, TwoRightReadingsPassOnOnlyTheLinesEveryReadingAgreesOn) {
   // Both the 5-byte and the 29-byte reading end in '"' and a line end: which one the module meant
-  // cannot be known, so none of these bytes, nor what follows them before the module falls
-  // silent, becomes a line. After the silence framing starts afresh.
+  // cannot be known. The line is reported; what follows is framed once per reading, and only the
+  // lines both framings have at the same place pass: the fake +QMTSTAT: 0,1 and OK inside the
+  // data do not, the +QMTSTAT: 0,2 after the line does.
   const std::string head = "+X: 5 29";
   const std::string data = "\r\nab\"\r\n+QMTSTAT: 0,1\r\nOK\r\nxy\"";
-  const std::string dropped = "\r\n" + head + data + "\r\n\r\n+QMTSTAT: 0,2\r\n";
-  const auto frames = frame_parts({dropped, "\r\nOK\r\n"}, 1);
-  ASSERT_EQ(frames.size(), 2u);
-  EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
-  EXPECT_EQ(frames[0].size, dropped.size() - 2);  // from the line's first byte
-  EXPECT_EQ(frames[0].data, (head + data + "\r\n\r\n+QMTSTAT: 0,2\r\n").substr(0, 80));
-  EXPECT_EQ(frames[1].kind, Kind::kLine);
-  EXPECT_EQ(frames[1].data, "OK");
-  for (std::size_t chunk = 2; chunk <= dropped.size(); ++chunk)
-    ASSERT_EQ(kinds_and_data(frame_parts({dropped, "\r\nOK\r\n"}, chunk)), kinds_and_data(frames));
+  const std::string input = "\r\n" + head + data + "\r\n\r\n+QMTSTAT: 0,2\r\n";
+  for (std::size_t chunk = 1; chunk <= input.size(); ++chunk) {
+    const auto frames = frame_parts({input, "\r\nOK\r\n"}, chunk);
+    ASSERT_EQ(frames.size(), 3u) << "chunk " << chunk;
+    EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+    EXPECT_EQ(frames[0].size, head.size() + data.size());
+    EXPECT_EQ(frames[0].data, (head + data).substr(0, 80));
+    EXPECT_EQ(frames[1].kind, Kind::kLine);
+    EXPECT_EQ(frames[1].data, "+QMTSTAT: 0,2");
+    EXPECT_EQ(frames[2].data, "OK");
+  }
+}
+
+TEST(FramerLongLine, AfterADoubtfulLineFramingGoesOnAsUsualOnceTheReadingsAgree) {
+  // Once both framings rest between lines at the same byte, they are one again: a prompt the
+  // channel waits for and a long line after that are framed as usual.
+  const std::string head = "+X: 5 29";
+  const std::string data = "\r\nab\"\r\n+QMTSTAT: 0,1\r\nOK\r\nxy\"";
+  const std::string more = "+X: 4\r\na\"";
+  const std::string input = "\r\n" + head + data + "\r\n\r\nOK\r\n\r\n" + more + "\r\n\r\n> ";
+  for (std::size_t chunk = 1; chunk <= input.size(); ++chunk) {
+    Framer framer;
+    with_readers(framer);
+    framer.expect_prompt(true);
+    std::vector<Expected> frames;
+    for (std::size_t i = 0; i < input.size(); i += chunk) {
+      framer.feed(std::string_view(input).substr(i, chunk), [&](Frame&& f) {
+        frames.push_back({f.kind, f.data});
+      });
+    }
+    ASSERT_EQ(frames, (std::vector<Expected>{{Kind::kUnframeable, (head + data).substr(0, 80)},
+                                             {Kind::kLine, "OK"},
+                                             {Kind::kLine, more},
+                                             {Kind::kPrompt, ">"}}))
+        << "chunk " << chunk;
+    EXPECT_FALSE(framer.awaiting_quiet());
+  }
 }
 
 TEST(FramerLongLine, SilenceDecidesForTheReadingThatWasRightAlready) {
@@ -256,12 +284,27 @@ TEST(FramerLongLine, SilenceDecidesForTheReadingThatWasRightAlready) {
                {{Kind::kLine, head + "\r\nabcd\""}, {Kind::kLine, "OK"}});
 }
 
-TEST(FramerLongLine, WithoutALengthTheLineEndsAtTheLastQuoteBeforeSilence) {
-  // Every CR/LF after a quote could end it; only the last one cannot be inside the data. Lines
-  // that follow and do not end in a quote are framed afresh after the silence.
-  const std::string line = "+Q: \"a\"\r\n+QMTSTAT: 0,1\"\r\nb\"";
+TEST(FramerLongLine, WithoutALengthTheLineEndsAtItsOnlyQuoteAndLineEndBeforeSilence) {
+  // Line ends inside the data are fine as long as no quote comes right before one. Lines that
+  // follow and do not end in a quote are framed afresh after the silence.
+  const std::string line = "+Q: \"a\r\n+QMTSTAT: 0,1\r\nb\"";
   expect_parts({"\r\n" + line + "\r\n\r\nOK\r\n+QMTPUBEX: 0,3,0\r\n"},
                {{Kind::kLine, line}, {Kind::kLine, "OK"}, {Kind::kLine, "+QMTPUBEX: 0,3,0"}});
+}
+
+TEST(FramerLongLine, WithoutALengthTwoPossibleEndsPassOnOnlyWhatBothFramingsHave) {
+  // A quote and a line end inside the data, or a second line ending in a quote in the same burst:
+  // where the line ends cannot be known. The +QMTPUBEX after both possible ends is the module's.
+  for (const std::string& burst : {"\r\n+Q: \"a\"\r\n+QMTSTAT: 0,1\r\nb\"\r\n\r\n+QMTPUBEX: 0,1,0\r\n"s,
+                                   "\r\n+Q: \"a\"\r\n\r\n+Q: \"b\"\r\n\r\n+QMTPUBEX: 0,1,0\r\n"s}) {
+    for (std::size_t chunk = 1; chunk <= burst.size(); ++chunk) {
+      const auto frames = frame_parts({burst, "\r\nOK\r\n"}, chunk);
+      ASSERT_EQ(frames.size(), 3u) << "chunk " << chunk;
+      EXPECT_EQ(frames[0].kind, Kind::kUnframeable);
+      EXPECT_EQ(frames[1].data, "+QMTPUBEX: 0,1,0");
+      EXPECT_EQ(frames[2].data, "OK");
+    }
+  }
   // No quote before any line end: nothing can be framed.
   const auto frames = frame_parts({"\r\n+Q: abc\r\nOK\r\n"}, 1);
   ASSERT_EQ(frames.size(), 1u);

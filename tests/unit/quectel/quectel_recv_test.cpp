@@ -253,9 +253,12 @@ TEST(QuectelRecvLineEnds, EveryReadingOfTheFirstSegment) {
       {plain, '\r', {{len("+QMTRECV: 0,0,\"t\",10,\"") + 11, '"'}}, false},
       {"+QMTRECV: 0, 0, \"t\", 10, \"", '\n', {{len("+QMTRECV: 0, 0, \"t\", 10, \"") + 11, '"'}}, false},
       {"+QMTRECV: 0,0,\"t\",0,\"\"", '\r', {{len("+QMTRECV: 0,0,\"t\",0,\"") + 1, '"'}}, false},
-      // The issue's forged topic: two readings, the forged one ends inside the segment (the framer
-      // drops it), the real one 58 bytes on.
-      {hostile, '\r', {{len("+QMTRECV: 0,5,\"gw/x\",1,\"") + 2, '"'}, {hostile.size() + 59, '"'}}, false},
+      // The issue's forged topic: the length field inside the topic ends before the line break,
+      // so it is no reading; the real one is 58 bytes on.
+      {hostile, '\r', {{hostile.size() + 59, '"'}}, false},
+      // Only length fields inside the topic (firmware that ignores msg_len_enable, and a topic
+      // that holds one): read as without a length.
+      {"+QMTRECV: 0,5,\"gw/x\",1,\"a\",\"", '\r', {}, true},
       // Split (field-notes.md 2.1): CR LF (or a lone LF), then <len> bytes, no closing quote.
       {split, '\r', {{split.size() + 2 + 23, '\0'}}, false},
       {split, '\n', {{split.size() + 1 + 23, '\0'}}, false},
@@ -312,7 +315,7 @@ std::vector<at::Frame> frame(const std::string& input, std::size_t chunk, RecvFr
 
 TEST(QuectelRecvFraming, EveryShapeComesOutWholeAndTheLinesAroundItUntouched) {
   const std::string split_payload = "{\"relay1\":1,\r\n\"relay2\":0}";
-  const std::string no_length_payload = "line one\r\nline two,\r\n{\"k\": 1}\"\r\n\"";
+  const std::string no_length_payload = "line one\r\nline two,\r\n{\"k\": \"v\"}\r\n\"";
   struct Case {
     const char* what;
     RecvFraming framing;
@@ -352,18 +355,20 @@ TEST(QuectelRecvFraming, EveryShapeComesOutWholeAndTheLinesAroundItUntouched) {
 
 TEST(QuectelRecvFraming, AMessageThatEndsTwoWaysAndWhatFollowsItBecomeNoLine) {
   // The topic `t",K,"ab` declares K bytes that end at the quote and line break inside the real
-  // payload; the real length field ends at the real end. Both are right: which bytes are lines
-  // cannot be known, so none of them, nor the line after them, becomes a line (and so no fake
-  // +QMTSTAT). After the silence, framing starts afresh.
+  // payload; the real length field ends at the real end. Both are right: the message is refused,
+  // the fake +QMTSTAT inside it is not passed on, the +QMTPUBEX after it (both framings have it)
+  // is.
   const std::string payload = "cd\"\r\n+QMTSTAT: 0,1\r\nzz";
   const std::string forged_payload = "ab\"," + std::to_string(payload.size()) + ",\"cd";
   const std::string line = with_length("t\"," + std::to_string(forged_payload.size()) + ",\"ab", payload);
   const std::string input = "\r\n" + line + "\r\n\r\n+QMTPUBEX: 0,3,0\r\n";
   for (std::size_t chunk = 1; chunk <= input.size(); ++chunk) {
     const auto frames = frame(input, chunk, kWith);
-    ASSERT_EQ(frames.size(), 1u) << "chunk " << chunk;
+    ASSERT_EQ(frames.size(), 2u) << "chunk " << chunk;
     EXPECT_EQ(frames[0].kind, at::Frame::Kind::kUnframeable);
-    EXPECT_EQ(frames[0].size, input.size() - 2);
+    EXPECT_EQ(frames[0].size, line.size());
+    EXPECT_EQ(frames[1].kind, at::Frame::Kind::kLine);
+    EXPECT_EQ(frames[1].data, "+QMTPUBEX: 0,3,0");
   }
 }
 

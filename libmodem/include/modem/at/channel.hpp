@@ -31,7 +31,6 @@
 #include "modem/at/framer.hpp"
 #include "modem/at/urc_registry.hpp"
 #include "modem/clock.hpp"
-#include "modem/log_throttle.hpp"
 #include "modem/transport/byte_stream.hpp"
 #include "modem/transport/event_loop.hpp"
 
@@ -192,7 +191,7 @@ class Channel final : public EventSource {
   UrcRegistry urcs_;
   std::vector<std::pair<std::string, Framer::LineReader>> line_readers_;
   std::vector<std::string> secrets_;
-  LogThrottle refused_log_;
+  bool queue_full_logged_ = false;
   std::function<void(std::string)> raw_consumer_;
   std::shared_ptr<spdlog::logger> log_;
 

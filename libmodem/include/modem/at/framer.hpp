@@ -14,11 +14,15 @@
 //   - several readings (a topic or payload that itself looks like a length field): the framer keeps
 //     the bytes until every reading but one is proven wrong by the bytes that follow (a reading is
 //     right only where its last byte is as declared and a CR/LF follows), or until the module falls
-//     silent, which no module does in the middle of a line. If more than one reading stays
-//     possible, nothing is framed from those bytes: they are dropped, up to the next silence, and
-//     reported as one kUnframeable frame. Bytes that may be data never become lines.
-//   - no reading with a length: the line runs until the module falls silent and ends at the last
-//     CR/LF after the reader's closing byte (the longest reading: data never becomes a line).
+//     silent, which no module does in the middle of a line.
+//   - no reading with a length: the line runs until the module falls silent and ends at the CR/LF
+//     after the reader's closing byte, if there is exactly one such place.
+// When more than one end stays right, the line is reported as one kUnframeable frame, and what
+// follows is framed once for each right end until the framings agree again (all rest between
+// lines at the same byte) or the module falls silent: then the frames every framing has, in order,
+// are passed on. The truth is one of them, so every frame passed on is one the module sent; bytes
+// that may be data never become lines, and the module's own lines after the doubtful one are not
+// lost with it.
 // The caller tells the framer about silence with quiet() (the channel does it after
 // ChannelConfig::line_quiet without a byte while awaiting_quiet()).
 //
@@ -34,8 +38,10 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace modem::at {
@@ -66,10 +72,11 @@ struct LineEnds {
   };
   // The readings that declare the line's length. Empty, with until_quiet false: the line ends here.
   std::vector<Reading> readings;
-  // No reading declares a length and the line may go on: it ends at the last CR/LF that follows
-  // `quiet_last` once the module falls silent.
+  // No reading declares a length and the line may go on: once the module falls silent, it ends at
+  // the one CR/LF that follows `quiet_last` (none, or several: it is dropped).
   bool until_quiet = false;
   char quiet_last = 0;
+  std::size_t quiet_from = 0;  // the closing byte is at this index of the line or later
 };
 
 class Framer {
@@ -112,7 +119,15 @@ class Framer {
     kUnsure,      // several readings still possible: every byte is kept, nothing is framed
     kExact,       // one reading: its bytes are the line, then a CR/LF must follow
     kUntilQuiet,  // no reading with a length: kept until silence
-    kDropping,    // undecidable bytes: dropped until silence
+    kBranched,    // several ends were right: framed once per end until the framings agree
+    kDropping,    // bytes no reading explains: dropped until silence
+  };
+  // One way of framing what follows a doubtful line, from `start` (counted from that line's first
+  // byte), and the frames it gave.
+  struct Branch {
+    std::unique_ptr<Framer> framer;
+    std::size_t start = 0;
+    std::vector<Frame> frames;
   };
   struct Pending {
     LineEnds::Reading reading;
@@ -131,6 +146,12 @@ class Framer {
   void start_dropping();
   void finish_dropping(const FrameSink& sink);
   void back_to_plain();
+  void start_branches(const std::vector<std::size_t>& ends, const FrameSink& sink);
+  std::size_t take_branched(std::string_view bytes, const FrameSink& sink);
+  void feed_branches(char byte);
+  bool branches_agree() const;
+  void end_branches(const FrameSink& sink);
+  bool at_rest() const { return !mid_frame() && !after_cr_ && !after_prompt_; }
 
   FramerConfig config_;
   ReaderLookup lookup_;
@@ -146,14 +167,17 @@ class Framer {
 
   // the long line in progress (Mode != kPlain)
   Mode mode_ = Mode::kPlain;
-  std::vector<Pending> pending_;  // kUnsure: by ascending length
-  LineEnds::Reading exact_;       // kExact
-  std::size_t exact_seen_ = 0;    // kExact: bytes of the line so far (line_ keeps max_line_bytes)
-  char exact_last_byte_ = 0;      // kExact: the line's latest byte, kept even when line_ is full
-  char quiet_last_ = 0;           // kUntilQuiet
-  std::size_t first_break_ = 0;   // kUntilQuiet: where the line's first CR/LF is
-  std::size_t dropped_ = 0;       // kDropping: bytes dropped so far
-  std::string dropped_head_;      // kDropping: their first bytes, for the report
+  std::vector<Pending> pending_;     // kUnsure: by ascending length
+  LineEnds::Reading exact_;          // kExact
+  std::size_t exact_seen_ = 0;       // kExact: bytes of the line so far (line_ keeps max_line_bytes)
+  char exact_last_byte_ = 0;         // kExact: the line's latest byte, kept even when line_ is full
+  char quiet_last_ = 0;              // kUntilQuiet
+  std::size_t quiet_from_ = 0;       // kUntilQuiet
+  std::size_t first_break_ = 0;      // kUntilQuiet: where the line's first CR/LF is
+  std::vector<Branch> branches_;     // kBranched
+  std::size_t branch_position_ = 0;  // kBranched: bytes since the doubtful line's first
+  std::size_t dropped_ = 0;          // kDropping: bytes dropped so far
+  std::string dropped_head_;         // kDropping: their first bytes, for the report
 };
 
 }  // namespace modem::at

@@ -154,7 +154,8 @@ struct ReceivedMessage {  // +QMTRECV: <idx>,<msgid>,"<topic>",[<len>,]"<payload
   int client;
   int msgid;
   std::string topic;
-  std::string payload;  // byte-exact: quotes, commas, CR, LF, NUL, bytes >= 0x80
+  std::string payload;      // byte-exact: quotes, commas, CR, LF, NUL, bytes >= 0x80
+  bool with_length = true;  // false: the line had no length field and was read without one
 };
 struct BufferedMessage {  // +QMTRECV: <idx>,<recv_id>: read it with AT+QMTRECV
   int client;
@@ -181,7 +182,9 @@ enum class RecvFraming {
   // "<topic>",<len>,"<payload>" (recv/mode <msg_len_enable> 1, which the session sets wherever the
   // family has it; AN 4.2 [2], field-notes.md 1.15, 2.1), or the EC200U split form "<topic>",<len>
   // CR LF <payload> (field-notes.md 2.1, DEV-CLAIM). A line with no length field at all (firmware
-  // that ignores msg_len_enable) is read as kWithoutLength.
+  // that ignores msg_len_enable) is read as kWithoutLength; but a line that has one in its topic
+  // is read by it, so a session that meets such firmware must change to kWithoutLength (it does,
+  // on the first message without a length field whose topic has no quote).
   kWithLength,
   // "<topic>","<payload>" (BC20, seed 003 5.2; recv/mode <msg_len_enable> 0): nothing says where the
   // payload ends. The line is taken to end at the last CR/LF after a quote before the module falls

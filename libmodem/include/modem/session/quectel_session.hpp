@@ -22,6 +22,7 @@
 
 #include "modem/at/channel.hpp"
 #include "modem/log_throttle.hpp"
+#include "modem/quectel/dialect.hpp"
 #include "modem/session/backoff.hpp"
 #include "modem/session/module_info.hpp"
 #include "modem/session/session_config.hpp"
@@ -114,6 +115,8 @@ struct SessionStats {
 struct SessionObserver {
   std::function<void(State)> state_changed;
   std::function<void(const InboundMessage&)> message;
+  // A message from the broker was refused (SessionStats::messages_refused says which kinds).
+  std::function<void()> message_refused;
   std::function<void()> info_changed;
   std::function<void(const std::string& why)> device_lost;
 };
@@ -229,10 +232,14 @@ class QuectelSession {
   int subscribe_msgid_ = 0;
 
   std::set<int> buffered_reads_;  // recv/mode 1: slots whose AT+QMTRECV is queued or in flight
-  LogThrottle refused_log_;
+  // recv/mode is set with <msg_len_enable> 1 (mqtt_config_script); firmware that ignores it is
+  // read without a length once it shows itself.
+  quectel::RecvFraming recv_framing_ = quectel::RecvFraming::kWithLength;
 
   ModuleInfo info_;
   SessionStats stats_;
+  // Last: its summary at destruction uses log_ and stats_.
+  LogThrottle refused_log_;
 };
 
 }  // namespace modem::session

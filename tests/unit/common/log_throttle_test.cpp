@@ -1,7 +1,7 @@
 // The log throttle turns a flood of one kind of log line into the first line and one summary per
 // interval, with the exact count of what it held back. Time is a manual clock: the loop's timer
 // fires when the test moves the clock past it and turns the loop once without waiting.
-#include "log_throttle.hpp"
+#include "modem/log_throttle.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "modem/transport/event_loop.hpp"
 #include "support/manual_clock.hpp"
 
-namespace cellmqttd {
+namespace modem {
 namespace {
 
 using std::chrono::seconds;
@@ -96,4 +96,4 @@ TEST_F(LogThrottleTest, WhatIsPendingIsSummarisedOnFlushAndAtDestruction) {
 }
 
 }  // namespace
-}  // namespace cellmqttd
+}  // namespace modem

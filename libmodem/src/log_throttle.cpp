@@ -1,10 +1,10 @@
-#include "log_throttle.hpp"
+#include "modem/log_throttle.hpp"
 
 #include <utility>
 
-namespace cellmqttd {
+namespace modem {
 
-LogThrottle::LogThrottle(modem::EventLoop& loop, Summary summary, modem::Duration interval)
+LogThrottle::LogThrottle(EventLoop& loop, Summary summary, Duration interval)
     : loop_(loop), summary_(std::move(summary)), interval_(interval) {}
 
 LogThrottle::~LogThrottle() {
@@ -44,4 +44,4 @@ void LogThrottle::write_summary() {
   if (summary_) summary_(suppressed);
 }
 
-}  // namespace cellmqttd
+}  // namespace modem
