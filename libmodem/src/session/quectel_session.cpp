@@ -764,9 +764,11 @@ std::vector<QuectelSession::Step> QuectelSession::connect_script() {
 
 std::vector<QuectelSession::Step> QuectelSession::subscribe_script() {
   std::vector<Step> steps;
-  for (const auto& [filter, qos] : config_.subscriptions) {
+  for (const auto& subscription : config_.subscriptions) {
+    // Not a structured binding: a lambda may capture one only from C++20 on, which clang 14 lacks.
+    const std::string& filter = subscription.first;
     if (++subscribe_msgid_ > 65535) subscribe_msgid_ = 1;
-    steps.push_back({q::mqtt_subscribe(config_.client_index, subscribe_msgid_, {{filter, qos}}),
+    steps.push_back({q::mqtt_subscribe(config_.client_index, subscribe_msgid_, {subscription}),
                      [this, filter](const at::Result& r) -> std::optional<std::string> {
                        if (!r.ok() || !r.completion) return at::describe(r);
                        const auto result = q::parse_packet_result(*r.completion);
@@ -924,7 +926,8 @@ void QuectelSession::on_packet_progress(std::string_view line) {
 void QuectelSession::set_subscriptions(std::vector<std::pair<std::string, int>> filters) {
   if (state_ == State::kReady) {
     std::vector<std::string> removed;
-    for (const auto& [filter, qos] : config_.subscriptions) {
+    for (const auto& subscription : config_.subscriptions) {
+      const std::string& filter = subscription.first;
       const bool kept =
           std::any_of(filters.begin(), filters.end(), [&](const auto& f) { return f.first == filter; });
       if (!kept) removed.push_back(filter);
