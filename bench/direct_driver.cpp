@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace bench {
 

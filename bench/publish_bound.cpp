@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace bench {
 

@@ -25,13 +25,13 @@
 #include <utility>
 
 #include "bridge_rules.hpp"
-#include "modem/quectel/dialect.hpp"
+#include "modem/session/dialects.hpp"
 #include "modem/text.hpp"
 
 namespace cellmqttd {
 namespace {
 
-namespace q = modem::quectel;
+using modem::session::Setting;
 
 // A configuration file is a few kilobytes; the caps only keep a wrong path (/dev/zero, a log
 // file) from being read forever.
@@ -399,7 +399,9 @@ class Loader {
   void load_log(const Section& s);
 
   // password or password_file. `at_max` is set when the secret goes into a quoted AT argument.
-  std::optional<std::string> read_secret(const Section& s, std::optional<std::size_t> at_max);
+  std::optional<std::string> read_secret(const Section& s, std::optional<Setting> at_setting);
+  // Why `value` cannot go into the module's commands as `setting`, or nullopt.
+  std::optional<std::string> module_refusal(Setting setting, std::string_view value) const;
   std::string resolve(const std::string& path) const;
 
   std::string source_;
@@ -600,7 +602,13 @@ std::string Loader::resolve(const std::string& path) const {
   return resolved;
 }
 
-std::optional<std::string> Loader::read_secret(const Section& s, std::optional<std::size_t> at_max) {
+std::optional<std::string> Loader::module_refusal(Setting setting, std::string_view value) const {
+  // Checked for the module [modem] model names ("auto": every family this build drives, so the
+  // file works whatever module is plugged in).
+  return modem::session::check_setting(config_.modem.model, setting, value);
+}
+
+std::optional<std::string> Loader::read_secret(const Section& s, std::optional<Setting> at_setting) {
   const bool inline_password = s.key("password") != nullptr;
   const bool password_file = s.key("password_file") != nullptr;
   if (inline_password && password_file) {
@@ -612,8 +620,8 @@ std::optional<std::string> Loader::read_secret(const Section& s, std::optional<s
   if (inline_password) {
     std::string password;
     if (!s.read("password", password)) return std::nullopt;
-    if (at_max && !password.empty()) {
-      if (auto why = q::check_quoted_argument(password, *at_max))
+    if (at_setting && !password.empty()) {
+      if (auto why = module_refusal(*at_setting, password))
         s.report_at_key("password", "the password " + at_refusal(*why));
     }
     return password;
@@ -660,8 +668,8 @@ std::optional<std::string> Loader::read_secret(const Section& s, std::optional<s
                     fmt::format("{} is empty; put the password in it, or remove password_file", path));
     return std::nullopt;
   }
-  if (at_max) {
-    if (auto why = q::check_quoted_argument(password, *at_max)) {
+  if (at_setting) {
+    if (auto why = module_refusal(*at_setting, password)) {
       const bool newline =
           why->find("line feed") != std::string::npos || why->find("carriage return") != std::string::npos;
       s.report_at_key("password_file",
@@ -699,24 +707,37 @@ void Loader::load_modem(const Section& s) {
                                             fmt::join(kBaudRates, ", "), baud));
     }
   }
-  // The modules this build has a dialect for; "auto" takes the one the module names in ATI.
-  s.read_choice<std::string>("model", {{"auto", "auto"}, {"ec200u", "ec200u"}}, m.model);
+  // The modules this build has a dialect for; "auto" takes the one the module names in ATI;
+  // "ec200u" is the value of configurations from before there were several.
+  std::vector<std::pair<std::string_view, std::string>> models = {{"auto", "auto"}};
+  for (const std::string_view name : modem::session::dialect_names())
+    models.emplace_back(name, std::string(name));
+  models.emplace_back("ec200u", "ec200u");
+  if (const toml::node* value = s.node("model"); value != nullptr && value->is_string()) {
+    if (const auto later = modem::session::model_not_supported_yet(value->as_string()->get())) {
+      s.report_at_value("model", *later + "; use \"auto\" or name one this release drives");
+      return;
+    }
+  }
+  s.read_choice<std::string>("model", models, m.model);
 }
 
 void Loader::load_cellular(const Section& s) {
   s.check_unknown_keys();
   CellularConfig& c = config_.cellular;
   // All of these go into AT+QICSGP="<apn>","<user>","<pw>"; empty is allowed (no APN, no auth).
-  const auto at_checked = [&](std::string_view name, std::string& value, std::size_t max) {
+  const auto at_checked = [&](std::string_view name, std::string& value, Setting setting) {
     if (!s.read(name, value) || value.empty()) return;
-    if (auto why = q::check_quoted_argument(value, max)) s.report_at_key(name, at_refusal(*why));
+    if (auto why = module_refusal(setting, value)) s.report_at_key(name, at_refusal(*why));
   };
-  at_checked("apn", c.apn, q::kMaxHostName);
-  at_checked("username", c.username, q::kMaxUserName);
-  if (auto password = read_secret(s, q::kMaxPassword)) c.password = std::move(*password);
+  at_checked("apn", c.apn, Setting::kApn);
+  at_checked("username", c.username, Setting::kApnUsername);
+  if (auto password = read_secret(s, Setting::kApnPassword)) c.password = std::move(*password);
   s.read_choice<std::string>("pdp_type", {{"ipv4", "ipv4"}, {"ipv6", "ipv6"}, {"ipv4v6", "ipv4v6"}},
                              c.pdp_type);
-  s.read("context_id", 1, 16, c.context_id);  // AT+QICSGP: <contextID> 1-16
+  // The families differ (seeds/001: 1-16, seeds/002: 1-15): the range of the module [modem] names
+  // ("auto": what every family takes).
+  s.read("context_id", 1, modem::session::max_context_id(config_.modem.model), c.context_id);
 }
 
 void Loader::load_upstream(const Section& s) {
@@ -727,7 +748,7 @@ void Loader::load_upstream(const Section& s) {
   if (s.require("host", "the upstream broker's host name or IP address") && s.read("host", u.host)) {
     if (u.host.empty()) {
       s.report_at_value("host", "is empty; give the upstream broker's host name or IP address");
-    } else if (auto why = q::check_quoted_argument(u.host, q::kMaxHostName)) {
+    } else if (auto why = module_refusal(Setting::kHost, u.host)) {
       s.report_at_key("host", at_refusal(*why));
     }
   }
@@ -765,7 +786,7 @@ void Loader::load_upstream(const Section& s) {
                           fmt::format("has the unknown placeholder {}; only {{imei}} and {{iccid}} are "
                                       "filled in",
                                       *unknown));
-      } else if (auto why = q::check_quoted_argument(filled, q::kMaxClientId)) {
+      } else if (auto why = module_refusal(Setting::kClientId, filled)) {
         s.report_at_key(
             "client_id",
             at_refusal(*why + (filled != u.client_id ? " once {imei}/{iccid} are filled in" : "")));
@@ -773,11 +794,11 @@ void Loader::load_upstream(const Section& s) {
     }
   }
   if (s.read("username", u.username) && !u.username->empty()) {
-    if (auto why = q::check_quoted_argument(*u.username, q::kMaxUserName))
+    if (auto why = module_refusal(Setting::kUsername, *u.username))
       s.report_at_key("username", at_refusal(*why));
   }
-  if (auto password = read_secret(s, q::kMaxPassword)) u.password = std::move(*password);
-  s.read("keepalive_s", 0, 3600, u.keepalive_s);  // AT+QMTCFG="keepalive": 0-3600 s, 0 = none
+  if (auto password = read_secret(s, Setting::kPassword)) u.password = std::move(*password);
+  s.read("keepalive_s", 0, 3600, u.keepalive_s);  // what the modules take: 0-3600 s, 0 = none
   s.read("clean_session", u.clean_session);
   s.read_choice<std::string>("protocol", {{"3.1.1", "3.1.1"}, {"3.1", "3.1"}}, u.protocol);
   load_will(s.child("will"));
@@ -789,11 +810,12 @@ void Loader::load_will(const Section& s) {
   WillConfig w;
   // The broker publishes it for us, so it is a topic name: no wildcards.
   if (s.require("topic", "the topic the broker publishes the will message to") && s.read("topic", w.topic)) {
-    if (auto why = q::check_publish_topic(w.topic)) s.report_at_key("topic", publish_refusal(*why));
+    if (auto why = module_refusal(Setting::kWillTopic, w.topic))
+      s.report_at_key("topic", publish_refusal(*why));
   }
-  // AT+QMTCFG="will",<idx>,1,<qos>,<retain>,"<topic>","<msg>": the message is quoted too.
+  // The module takes the message inside a quoted argument too.
   if (s.read("payload", w.payload) && !w.payload.empty()) {
-    if (auto why = q::check_quoted_argument(w.payload, q::kMaxTopic))
+    if (auto why = module_refusal(Setting::kWillMessage, w.payload))
       s.report_at_key("payload", at_refusal(*why));
   }
   s.read("qos", 0, 2, w.qos);
@@ -848,7 +870,7 @@ void Loader::load_bridges(const Section& top) {
 
 // The mosquitto bridge semantics (bridge_rules.hpp): a local topic <local_prefix><X> where X
 // matches <topic> is published upstream as <remote_prefix><X>, and the other way round for "in".
-// So <remote_prefix><topic> is what goes into AT+QMTSUB (in, both) and what every upstream topic
+// So <remote_prefix><topic> is what the module subscribes to (in, both) and what every upstream topic
 // of an "out" rule matches; either way it must be a filter the module and MQTT accept.
 void Loader::load_bridge(const Section& s) {
   s.check_unknown_keys();
@@ -880,7 +902,7 @@ void Loader::load_bridge(const Section& s) {
   if (has_topic) {
     if (rule.topic.empty()) {
       s.report_at_value("topic", "is empty; give the topic pattern to bridge (\"#\" for everything)");
-    } else if (auto why = q::check_topic_filter(rule.topic)) {
+    } else if (auto why = module_refusal(Setting::kTopicFilter, rule.topic)) {
       s.report_at_key("topic", fmt::format("{} {}", shown(rule.topic), filter_refusal(*why)));
     } else if (prefixes_usable) {
       // Each prefix is checked with the topic, as the filter will be used; the error goes to the
@@ -892,7 +914,7 @@ void Loader::load_bridge(const Section& s) {
                                                    {"local_prefix", &rule.local_prefix, false}}) {
         if (prefix->empty()) continue;
         const std::string filter = *prefix + rule.topic;
-        const auto why = q::check_topic_filter(filter);
+        const auto why = module_refusal(Setting::kTopicFilter, filter);
         if (!why) continue;
         const bool misplaced_wildcard = why->starts_with("has a ");
         s.report_at_key(name, fmt::format("{} + topic gives the {} filter {}: it {}{}", name,
@@ -928,7 +950,7 @@ void Loader::load_status(const Section& s) {
   StatusConfig& st = config_.status;
   // It may be published upstream through the module, so it must be a topic name the module takes.
   if (s.read("topic", st.topic)) {
-    if (auto why = q::check_publish_topic(st.topic)) s.report_at_key("topic", publish_refusal(*why));
+    if (auto why = module_refusal(Setting::kTopic, st.topic)) s.report_at_key("topic", publish_refusal(*why));
   }
   s.read("interval_s", 1, std::numeric_limits<int>::max(), st.interval_s);
 }
@@ -975,9 +997,9 @@ modem::session::SessionConfig to_session_config(const DaemonConfig& config) {
   modem::session::SessionConfig s;
   const CellularConfig& c = config.cellular;
   s.pdp.context_id = c.context_id;
-  s.pdp.type = c.pdp_type == "ipv6"     ? modem::quectel::PdpType::kIpv6
-               : c.pdp_type == "ipv4v6" ? modem::quectel::PdpType::kIpv4v6
-                                        : modem::quectel::PdpType::kIpv4;
+  s.pdp.type = c.pdp_type == "ipv6"     ? modem::session::PdpType::kIpv6
+               : c.pdp_type == "ipv4v6" ? modem::session::PdpType::kIpv4v6
+                                        : modem::session::PdpType::kIpv4;
   s.pdp.apn = c.apn;
   s.pdp.username = c.username;
   s.pdp.password = c.password;
@@ -991,7 +1013,8 @@ modem::session::SessionConfig to_session_config(const DaemonConfig& config) {
   s.keepalive_s = u.keepalive_s;
   s.clean_session = u.clean_session;
   s.protocol_version = u.protocol == "3.1" ? 3 : 4;
-  if (u.will) s.will = modem::quectel::Will{u.will->topic, u.will->payload, u.will->qos, u.will->retain};
+  if (u.will) s.will = modem::session::Will{u.will->topic, u.will->payload, u.will->qos, u.will->retain};
+  s.model = std::string(modem::session::canonical_model(config.modem.model).value_or("auto"));
 
   // The upstream side of the in/both rules, as the bridge routes them.
   s.subscriptions = BridgeRules(config.bridges).remote_subscriptions();

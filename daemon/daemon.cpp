@@ -8,7 +8,7 @@
 
 #include "logging.hpp"
 #include "modem/log.hpp"
-#include "modem/quectel/dialect.hpp"
+#include "modem/session/dialects.hpp"
 #include "modem/transport/port_discovery.hpp"
 
 namespace cellmqttd {
@@ -27,9 +27,12 @@ namespace {
 // 2 KiB for the fixed header, topic length, packet id and the MQTT 5 properties a publisher may
 // attach (user properties, content type, correlation data), which are not forwarded anyway.
 // A message between the module's limit and this still reaches the daemon and is refused and
-// counted there.
-constexpr std::uint32_t kLocalMaxPacketSize =
-    modem::quectel::kMaxPublishPayload + 2 * modem::quectel::kMaxTopic + 2048;
+// counted there. "The module" is the one [modem] model names; with "auto", the largest any family
+// this build drives takes, so nothing another module could carry is dropped before it is known.
+std::uint32_t local_max_packet_size(std::string_view model) {
+  return static_cast<std::uint32_t>(modem::session::max_payload(model) +
+                                    2 * modem::session::max_topic(model) + 2048);
+}
 
 long seconds(const modem::LogThrottle& throttle) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(throttle.interval()).count());
@@ -125,7 +128,7 @@ int Daemon::run() {
   local.username = config_.local.username;
   local.password = config_.local.password;
   local.clean_session = config_.local.clean_session;
-  local.max_packet_size = kLocalMaxPacketSize;
+  local.max_packet_size = local_max_packet_size(config_.modem.model);
   local.will = std::make_pair(state_topic(), std::string("0"));
   local.reconnect = ms::BackoffConfig{std::chrono::milliseconds(500), std::chrono::seconds(30), 2.0, 0.2};
   LocalClient::Events events;
@@ -157,15 +160,18 @@ int Daemon::run() {
 void Daemon::open_modem() {
   if (stopping_) return;
   std::string path = config_.modem.port;
+  std::string module_hint;  // what USB discovery knows the module as, for model "auto"
   if (path == "auto") {
     auto ports = modem::enumerate_usb_serial_ports();
     if (!ports) return retry_modem(ports.error().message);
     const auto candidates = modem::rank_at_ports(ports.value());
     if (candidates.empty()) {
       return retry_modem(
-          "no Quectel or Fibocom AT port found (is the module plugged in? set [modem] port to its device)");
+          fmt::format("no {} AT port found (is the module plugged in? set [modem] port to its device)",
+                      modem::known_vendors()));
     }
     path = candidates.front().path;
+    module_hint = candidates.front().module;
     // From sysfs and the USB descriptors a device reports about itself: shown escaped.
     log_->info("module port: {} ({}, {})", modem::printable(path),
                modem::printable(candidates.front().module), modem::printable(candidates.front().reason, 200));
@@ -177,7 +183,8 @@ void Daemon::open_modem() {
   channel_ = std::make_unique<modem::at::Channel>(*port_, loop_.clock());
   loop_.add(*channel_);
 
-  const ms::SessionConfig session_config = to_session_config(config_);
+  ms::SessionConfig session_config = to_session_config(config_);
+  session_config.model_hint = module_hint;
   ms::SessionObserver observer;
   observer.state_changed = [this](ms::State state) {
     status_changed();
@@ -193,7 +200,7 @@ void Daemon::open_modem() {
   };
   observer.info_changed = [this] { status_changed(); };
   observer.device_lost = [this](const std::string& why) { modem_lost(why); };
-  session_ = std::make_unique<ms::QuectelSession>(*channel_, loop_, session_config, observer);
+  session_ = std::make_unique<ms::MqttSession>(*channel_, loop_, session_config, observer);
   if (!session_->start()) {
     exit_code_ = kExitConfig;
     loop_.stop();
@@ -229,14 +236,12 @@ void Daemon::on_local_message(const LocalMessage& message) {
     ++counters_.unrouted;
     return;
   }
-  // Refused before it is spooled: it could never be sent (and must never reach the AT line).
-  std::optional<std::string> problem = modem::quectel::check_publish_topic(route->topic);
-  if (!problem && message.payload.size() > modem::quectel::kMaxPublishPayload) {
-    problem = fmt::format("its payload of {} bytes is over the module's limit of {}", message.payload.size(),
-                          modem::quectel::kMaxPublishPayload);
-  } else if (problem) {
-    problem = "its upstream topic " + *problem;
-  }
+  // Refused before it is spooled: it could never be sent (and must never reach the module's
+  // commands). The module decides, once the session knows it; before, any family this build
+  // drives that could take it keeps it.
+  const std::optional<std::string> problem =
+      session_ ? session_->check_publish(route->topic, message.payload.size())
+               : ms::check_publish(config_.modem.model, route->topic, message.payload.size());
   if (problem) {
     ++counters_.refused;
     if (refused_log_.allow()) {
@@ -451,7 +456,7 @@ void Daemon::shutdown() {
     local_->stop(LocalMessage{state_topic(), "0", 1, true}, [this] { loop_.stop(); });
   };
   if (session_) {
-    session_->stop(finish_local);  // AT+QMTDISC: a clean DISCONNECT upstream
+    session_->stop(finish_local);  // a clean DISCONNECT upstream
   } else {
     finish_local();
   }

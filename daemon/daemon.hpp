@@ -4,7 +4,7 @@
 //
 //   local publish -> bridge rule (out) -> spool (committed before the PUBACK) -> session, in order,
 //                    up to the module's window -> delivered: removed from the spool
-//   +QMTRECV -> bridge rule (in) -> local publish (held, bounded, while the local broker is down)
+//   module message -> bridge rule (in) -> local publish (held, bounded, while the local broker is down)
 #pragma once
 
 #include <csignal>
@@ -18,7 +18,7 @@
 #include "local_client.hpp"
 #include "modem/at/channel.hpp"
 #include "modem/log_throttle.hpp"
-#include "modem/session/quectel_session.hpp"
+#include "modem/session/mqtt_session.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "modem/transport/serial_port.hpp"
 #include "notify.hpp"
@@ -79,7 +79,7 @@ class Daemon {
 
   std::unique_ptr<modem::SerialPort> port_;
   std::unique_ptr<modem::at::Channel> channel_;
-  std::unique_ptr<modem::session::QuectelSession> session_;
+  std::unique_ptr<modem::session::MqttSession> session_;
   modem::session::Backoff modem_backoff_;
   modem::session::ModuleInfo no_module_;
   std::string no_module_reason_;  // the last reason open_modem() failed, until it succeeds

@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "logging.hpp"
+#include "modem/session/dialects.hpp"
 #include "modem/transport/event_loop.hpp"
 
 namespace {
@@ -18,7 +19,7 @@ void usage(std::FILE* out) {
                "usage: cellmqttd [--config PATH] [--check-config] [-v] [--version] [--help]\n"
                "\n"
                "Bridges the local Mosquitto to an upstream MQTT broker through a cellular module's\n"
-               "built-in MQTT client (Quectel EC200U and the EC2x/EC200x family).\n"
+               "built-in MQTT client.\n"
                "\n"
                "  --config PATH    configuration file (default %s)\n"
                "  --check-config   validate the configuration and exit; every error names\n"
@@ -33,6 +34,11 @@ void usage(std::FILE* out) {
                "  2  bad command line\n"
                "  3  could not start (the spool cannot be opened, no signal handling)\n",
                kDefaultConfig);
+  std::fprintf(out, "\nmodules ([modem] model, or \"auto\" to detect):");
+  for (const std::string_view name : modem::session::dialect_names()) {
+    std::fprintf(out, " %.*s", static_cast<int>(name.size()), name.data());
+  }
+  std::fprintf(out, "\n");
 }
 
 }  // namespace

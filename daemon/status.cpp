@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "modem/quectel/dialect.hpp"
+#include "modem/gpp/gpp.hpp"
 #include "modem/text.hpp"
 
 namespace cellmqttd {
@@ -58,23 +58,23 @@ std::string status_json(const StatusSnapshot& s) {
                 std::chrono::duration_cast<std::chrono::seconds>(s.now - *info.connected_since).count())
           : 0;
   const std::string rssi = info.rssi_dbm ? std::to_string(*info.rssi_dbm) : "null";
-  const std::string qmtstat =
-      info.last_qmtstat ? fmt::format("{{\"code\":{},\"meaning\":{}}}", *info.last_qmtstat,
-                                      json_string(modem::quectel::describe_qmtstat(*info.last_qmtstat)))
-                        : "null";
+  const std::string last_close = info.last_close
+                                     ? fmt::format("{{\"code\":{},\"meaning\":{}}}", info.last_close->code,
+                                                   json_string(info.last_close->meaning))
+                                     : "null";
   return fmt::format(
-      "{{\"state\":{},\"upstream\":{},\"model\":{},\"firmware\":{},\"imei\":{},\"operator\":{},"
+      "{{\"state\":{},\"upstream\":{},\"model\":{},\"family\":{},\"firmware\":{},\"imei\":{},\"operator\":{},"
       "\"access_technology\":{},\"rssi_dbm\":{},\"registration\":{},\"pdp_active\":{},\"session_uptime_s\":{}"
       ","
-      "\"last_qmtstat\":{},\"spool_depth\":{},\"counters\":{{\"up\":{},\"down\":{},\"dropped\":{},"
+      "\"last_close\":{},\"spool_depth\":{},\"counters\":{{\"up\":{},\"down\":{},\"dropped\":{},"
       "\"refused\":{},"
       "\"resent\":{},\"unrouted\":{}}}}}",
       json_string(modem::session::to_string(s.state)), json_string(s.upstream), json_string(info.model),
-      json_string(info.revision), json_string(info.imei), json_string(info.operator_name),
-      json_string(info.access_technology), rssi,
-      json_string(modem::quectel::describe_registration(info.registration)),
-      info.pdp_active ? "true" : "false", uptime, qmtstat, s.spool_depth, s.counters.up, s.counters.down,
-      s.counters.dropped, s.counters.refused, s.counters.resent, s.counters.unrouted);
+      json_string(info.family), json_string(info.revision), json_string(info.imei),
+      json_string(info.operator_name), json_string(info.access_technology), rssi,
+      json_string(modem::gpp::describe_registration(info.registration)), info.pdp_active ? "true" : "false",
+      uptime, last_close, s.spool_depth, s.counters.up, s.counters.down, s.counters.dropped,
+      s.counters.refused, s.counters.resent, s.counters.unrouted);
 }
 
 std::string status_line(const StatusSnapshot& s) {

@@ -7,7 +7,8 @@
 #include <string>
 
 #include "modem/clock.hpp"
-#include "modem/session/quectel_session.hpp"
+#include "modem/session/module_info.hpp"
+#include "modem/session/types.hpp"
 
 namespace cellmqttd {
 

@@ -15,8 +15,8 @@
 
 #include "modem/at/channel.hpp"
 #include "modem/at/framer.hpp"
-#include "modem/quectel/dialect.hpp"
-#include "modem/session/quectel_session.hpp"
+#include "modem/quectel/quectel_at.hpp"
+#include "modem/session/mqtt_session.hpp"
 #include "support/manual_clock.hpp"
 #include "support/scripted_stream.hpp"
 #include "support/session_harness.hpp"

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 #include "support/mqtt_test_client.hpp"
 #include "support/session_rig.hpp"
 

@@ -22,7 +22,7 @@ bool SessionHarness::start() {
   ms::SessionObserver observer;
   observer.state_changed = [this](ms::State s) { states.push_back(s); };
   observer.message = [this](const ms::InboundMessage& m) { messages.push_back(m); };
-  session = std::make_unique<ms::QuectelSession>(channel, loop, config, observer);
+  session = std::make_unique<ms::MqttSession>(channel, loop, config, observer);
   const bool started = session->start();
   pump();
   return started;

@@ -1,4 +1,4 @@
-// A QuectelSession over a FakeQuectel, on a ManualClock: the whole state machine, its timers and
+// An MqttSession over a FakeQuectel, on a ManualClock: the whole state machine, its timers and
 // the AT engine run for real, but time only moves when the test moves it, so a 120 s registration
 // timeout or a 60 s backoff costs no wall-clock time and every run is the same.
 #pragma once
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "modem/at/channel.hpp"
-#include "modem/session/quectel_session.hpp"
+#include "modem/session/mqtt_session.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "support/fake_quectel.hpp"
 #include "support/manual_clock.hpp"
@@ -41,7 +41,7 @@ class SessionHarness {
   ScriptedStream stream;
   FakeQuectel module{stream};
   modem::at::Channel channel{stream, clock};
-  std::unique_ptr<modem::session::QuectelSession> session;
+  std::unique_ptr<modem::session::MqttSession> session;
 
   std::vector<modem::session::State> states;  // every state entered, in order
   std::vector<modem::session::InboundMessage> messages;

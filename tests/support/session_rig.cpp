@@ -43,7 +43,7 @@ SessionRig::SessionRig(SessionRigOptions options)
   modem::session::SessionObserver observer;
   observer.state_changed = [this](modem::session::State s) { states.push_back(s); };
   observer.message = [this](const modem::session::InboundMessage& m) { messages.push_back(m); };
-  session_ = std::make_unique<modem::session::QuectelSession>(*channel_, loop_, config_, observer);
+  session_ = std::make_unique<modem::session::MqttSession>(*channel_, loop_, config_, observer);
   session_->start();
 }
 

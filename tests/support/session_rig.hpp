@@ -1,4 +1,4 @@
-// A QuectelSession wired to real parts: a mosquitto broker on a free loopback port, the modemsim
+// An MqttSession wired to real parts: a mosquitto broker on a free loopback port, the modemsim
 // binary on a pseudo-terminal, the production SerialPort, Channel and EventLoop. The AT trace and
 // the session's log lines are captured for assertions.
 #pragma once
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "modem/at/channel.hpp"
-#include "modem/session/quectel_session.hpp"
+#include "modem/session/mqtt_session.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "modem/transport/serial_port.hpp"
 #include "support/log_capture.hpp"
@@ -38,7 +38,7 @@ class SessionRig {
   // Runs the loop until the session has left Ready and come back to it.
   bool run_until_ready_again(std::chrono::milliseconds limit = std::chrono::seconds(90));
 
-  modem::session::QuectelSession& session() { return *session_; }
+  modem::session::MqttSession& session() { return *session_; }
   modem::at::Channel& channel() { return *channel_; }
   modem::EventLoop& loop() { return loop_; }
   MosquittoBroker& broker() { return broker_; }
@@ -60,7 +60,7 @@ class SessionRig {
   std::unique_ptr<modem::SerialPort> port_;
   std::unique_ptr<modem::at::Channel> channel_;
   modem::session::SessionConfig config_;
-  std::unique_ptr<modem::session::QuectelSession> session_;
+  std::unique_ptr<modem::session::MqttSession> session_;
 };
 
 // Index of the first command in `commands` at or after `from` that starts with `prefix`, or -1.

@@ -49,7 +49,12 @@ Channel::Channel(ByteStream& stream, const Clock& clock, ChannelConfig config)
 Channel::~Channel() = default;
 
 void Channel::add_line_reader(std::string prefix, Framer::LineReader reader) {
+  remove_line_reader(prefix);
   line_readers_.emplace_back(std::move(prefix), std::move(reader));
+}
+
+void Channel::remove_line_reader(const std::string& prefix) {
+  std::erase_if(line_readers_, [&](const auto& entry) { return entry.first == prefix; });
 }
 
 const Framer::LineReader* Channel::reader_for(std::string_view line) const {

@@ -1,5 +1,5 @@
 // What the module's numbers mean, in words a log line can carry and a person can act on.
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace modem::quectel {
 
@@ -77,23 +77,5 @@ const char* describe_connack(int code) {
 }
 
 // 3GPP TS 27.007 §7.2 / §10.1.19 / §10.1.22 <stat>.
-const char* describe_registration(int stat) {
-  switch (stat) {
-    case 0:
-      return "not registered, not searching";
-    case 1:
-      return "registered, home network";
-    case 2:
-      return "not registered, searching";
-    case 3:
-      return "registration denied";
-    case 4:
-      return "unknown (e.g. out of coverage)";
-    case 5:
-      return "registered, roaming";
-    default:
-      return "registration status not handled";
-  }
-}
 
 }  // namespace modem::quectel

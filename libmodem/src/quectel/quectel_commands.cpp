@@ -12,7 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "modem/quectel/dialect.hpp"
+#include "at/command_text.hpp"
+#include "modem/quectel/quectel_at.hpp"
 #include "modem/text.hpp"
 
 namespace modem::quectel {
@@ -21,15 +22,9 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr seconds kAckTimeout{5};  // the OK (and "> ") of a two-phase command
-// AT+CPIN: 5 s (Quectel AT manual): the SIM is read on the first query after boot.
-constexpr seconds kSimTimeout{5};
-constexpr seconds kCfunTimeout{15};     // AT+CFUN: 15 s
+constexpr seconds kAckTimeout{5};       // the OK (and "> ") of a two-phase command
 constexpr seconds kQiactTimeout{150};   // AT+QIACT: 150 s, determined by the network
 constexpr seconds kQideactTimeout{40};  // AT+QIDEACT: 40 s
-// AT+COPS: 180 s is documented for network scans and manual selection; the read form answers
-// from the module's state at once. 5 s leaves room for a busy module without hiding a stuck one.
-constexpr seconds kCopsReadTimeout{5};
 // AT+QMTRECV=<idx> returns up to five buffered messages of any size in one answer; at 9600 baud
 // five 1500-byte payloads alone take 8 s.
 constexpr seconds kReadBufferedTimeout{10};
@@ -43,32 +38,12 @@ constexpr seconds kConnectCompletion{30};
 // a margin.
 constexpr seconds kPacketCompletion{20};
 
+using at::make_command;
+using at::quoted;
+using at::with_prefix;
+
 at::Command make(std::string text, Duration timeout = seconds(2)) {
-  at::Command c;
-  c.text = std::move(text);
-  c.timeout = timeout;
-  return c;
-}
-
-at::Command with_prefix(std::string text, std::string prefix, Duration timeout = seconds(2)) {
-  at::Command c = make(std::move(text), timeout);
-  c.response_prefixes.push_back(std::move(prefix));
-  return c;
-}
-
-at::Command plain(std::string text) {
-  at::Command c = make(std::move(text));
-  c.plain_lines = true;
-  return c;
-}
-
-std::string quoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  out += s;
-  out += '"';
-  return out;
+  return make_command(std::move(text), timeout);
 }
 
 std::string num(int n) {
@@ -151,82 +126,16 @@ std::optional<std::string> check_topic_filter(std::string_view filter) {
   return std::nullopt;
 }
 
-// ---- basics and identity --------------------------------------------------------------------------
+// ---- identity and network ---------------------------------------------------------------------
 
-at::Command probe() {
-  return make("AT");
-}
-at::Command echo_off() {
-  return make("ATE0");
-}
-at::Command numeric_errors() {
-  return make("AT+CMEE=1");
-}
-// ATI answers "Quectel", "<model>", "Revision: <rev>" as bare lines (field-notes.md 1.6).
-at::Command identify() {
-  return plain("ATI");
-}
-at::Command model() {
-  return plain("AT+CGMM");
-}
-at::Command revision() {
-  return plain("AT+CGMR");
-}
-at::Command imei() {
-  return plain("AT+CGSN");
-}
-at::Command imsi() {
-  return plain("AT+CIMI");
-}
 at::Command iccid() {
   return with_prefix("AT+QCCID", "+QCCID:");
-}
-at::Command sim_status() {
-  return with_prefix("AT+CPIN?", "+CPIN:", kSimTimeout);
-}
-
-// ---- registration and network -------------------------------------------------------------------
-
-namespace {
-const char* registration_command(Registration kind) {
-  switch (kind) {
-    case Registration::kCs:
-      return "AT+CREG";
-    case Registration::kGprs:
-      return "AT+CGREG";
-    case Registration::kEps:
-      return "AT+CEREG";
-  }
-  return "AT+CREG";
-}
-}  // namespace
-
-// n=2: the URC carries <stat>, the location and <AcT>, so a cell change is visible in the log.
-at::Command enable_registration_urcs(Registration kind) {
-  return make(std::string(registration_command(kind)) + "=2");
-}
-at::Command query_registration(Registration kind) {
-  return with_prefix(std::string(registration_command(kind)) + "?", prefix(kind));
-}
-
-at::Command signal_quality() {
-  return with_prefix("AT+CSQ", "+CSQ:");
 }
 at::Command extended_signal() {
   return with_prefix("AT+QCSQ", "+QCSQ:");
 }
 at::Command network_info() {
   return with_prefix("AT+QNWINFO", "+QNWINFO:");
-}
-at::Command operator_name() {
-  return with_prefix("AT+COPS?", "+COPS:", kCopsReadTimeout);
-}
-at::Command set_functionality(int fun) {
-  return make("AT+CFUN=" + num(fun), kCfunTimeout);
-}
-// OK, then "POWERED DOWN" and seconds of silence until "RDY" (field-notes.md 1.6).
-at::Command reset_module() {
-  return make("AT+CFUN=1,1", kCfunTimeout);
 }
 
 // ---- PDP ------------------------------------------------------------------------------------------
@@ -289,6 +198,12 @@ at::Command mqtt_will(int client, const std::optional<Will>& will) {
 at::Command mqtt_receive_mode(int client, int mode, bool with_length) {
   return qmtcfg("recv/mode", client, num(mode) + "," + (with_length ? "1" : "0"));
 }
+at::Command mqtt_text_data_format(int client) {
+  return qmtcfg("dataformat", client, "0,0");
+}
+at::Command mqtt_no_payload_echo(int client) {
+  return qmtcfg("view/mode", client, "0");
+}
 
 // ---- MQTT connection ----------------------------------------------------------------------------------
 
@@ -307,11 +222,13 @@ at::Command mqtt_close(int client) {
 // A password needs a user name before it (the syntax is positional), so a password without one
 // goes out with an empty user name.
 at::Command mqtt_connect(int client, const std::string& client_id, const std::optional<std::string>& username,
-                         const std::optional<std::string>& password) {
+                         const std::optional<std::string>& password, bool password_with_username) {
   std::string head = "AT+QMTCONN=" + num(client) + "," + quoted(client_id);
   if (username || password) head += "," + quoted(username.value_or(""));
   at::Command c = make(head, kAckTimeout);
-  if (password) {
+  if (!password && username && password_with_username) {
+    c.text += "," + quoted("");
+  } else if (password) {
     c.text += "," + quoted(*password);
     if (!password->empty()) c.log_text = head + "," + quoted("***");
   }

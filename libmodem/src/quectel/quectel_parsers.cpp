@@ -1,7 +1,7 @@
 // Parsers for the lines a Quectel module sends: result URCs of the QMT command set (EC2x MQTT AN,
-// seed 001, chapters 3 and 4; +QMTRECV has a file of its own, quectel_recv.cpp) and
-// the 27.007 / Quectel status lines the session reads (+CEREG, +CPIN, +CSQ, +COPS, +QNWINFO,
-// +QIACT, +QCCID, +QIURC "pdpdeact").
+// seed 001, chapters 3 and 4; +QMTRECV has a file of its own, quectel_recv.cpp) and the Quectel
+// status lines the session reads (+QNWINFO, +QIACT, +QCCID, +QIURC "pdpdeact"). The 3GPP lines
+// (+CEREG, +CPIN, +CSQ, +COPS) are modem/gpp's.
 //
 // Every parser takes one line as the framer delivers it (no CR/LF around it) and returns nullopt
 // for anything it does not recognise: it never throws and never reads past the view. Optional
@@ -15,8 +15,8 @@
 #include <system_error>
 #include <vector>
 
-#include "modem/quectel/dialect.hpp"
-#include "quectel_lexing.hpp"
+#include "at/lexing.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace modem::quectel {
 
@@ -24,8 +24,16 @@ using namespace lexing;
 
 namespace {
 
+// Between `min_count` and `max_count` integers, the first a valid <client_idx>.
+std::optional<std::vector<int>> client_integers(std::string_view line, std::string_view prefix,
+                                                std::size_t min_count, std::size_t max_count) {
+  auto v = integers(line, prefix, min_count, max_count);
+  if (!v || (*v)[0] < 0 || (*v)[0] >= kClientIndexCount) return std::nullopt;
+  return v;
+}
+
 std::optional<MqttResult> client_and_result(std::string_view line, std::string_view prefix) {
-  const auto v = integers(line, prefix, 2, 2);
+  const auto v = client_integers(line, prefix, 2, 2);
   if (!v) return std::nullopt;
   return MqttResult{(*v)[0], (*v)[1]};
 }
@@ -56,7 +64,7 @@ std::optional<MqttResult> parse_qmtdisc(std::string_view line) {
 // "+QMTCONN: <idx>,<state>" (the AT+QMTCONN? answer) has the same shape as a result without
 // <ret_code>; which one a line is follows from whether it answered the read command.
 std::optional<ConnectResult> parse_qmtconn(std::string_view line) {
-  const auto v = integers(line, "+QMTCONN:", 2, 3);
+  const auto v = client_integers(line, "+QMTCONN:", 2, 3);
   if (!v) return std::nullopt;
   ConnectResult r{(*v)[0], (*v)[1], std::nullopt};
   if (v->size() == 3) r.return_code = (*v)[2];
@@ -68,7 +76,7 @@ std::optional<PacketResult> parse_packet_result(std::string_view line) {
   for (const std::string_view prefix : kPrefixes) {
     if (!line.starts_with(prefix)) continue;
     // <idx>,<msgid>,<result>[,<value>...]: one granted QoS per topic for SUB, a count for result 1.
-    const auto v = integers(line, prefix, 3, 3 + 64);
+    const auto v = client_integers(line, prefix, 3, 3 + 64);
     if (!v) return std::nullopt;
     const int msgid = (*v)[1];
     const int result = (*v)[2];
@@ -109,102 +117,7 @@ std::optional<PdpStatus> parse_qiact(std::string_view line) {
   return status;
 }
 
-// ---- registration and network -----------------------------------------------------------------
-
-namespace {
-
-std::optional<std::pair<Registration, std::string_view>> registration_kind(std::string_view line) {
-  for (const Registration kind : {Registration::kCs, Registration::kGprs, Registration::kEps}) {
-    if (line.starts_with(prefix(kind))) return std::pair{kind, std::string_view(prefix(kind))};
-  }
-  return std::nullopt;
-}
-
-// <lac|tac>,<ci> are quoted hex strings, and may be left empty from 27.007 n=3 on.
-bool is_location_field(std::string_view s) {
-  return s.empty() || unquote(s).has_value();
-}
-
-// The fields from <stat> on: <stat>[,<tac>,<ci>[,<AcT>[,...]]].
-std::optional<RegistrationStatus> registration_from(Registration kind,
-                                                    const std::vector<std::string_view>& args,
-                                                    std::size_t stat_at) {
-  const std::size_t n = args.size() - stat_at;
-  if (n == 2) return std::nullopt;  // <stat> and half a location
-  const auto stat = to_int_in(args[stat_at], 0, 255);
-  if (!stat) return std::nullopt;
-  RegistrationStatus status{kind, *stat, std::nullopt};
-  if (n >= 3) {
-    if (!is_location_field(args[stat_at + 1]) || !is_location_field(args[stat_at + 2])) return std::nullopt;
-  }
-  if (n >= 4 && !args[stat_at + 3].empty()) {
-    status.access_technology = to_int_in(args[stat_at + 3], 0, 255);
-    if (!status.access_technology) return std::nullopt;
-  }
-  return status;
-}
-
-}  // namespace
-
-const char* prefix(Registration kind) {
-  switch (kind) {
-    case Registration::kCs:
-      return "+CREG:";
-    case Registration::kGprs:
-      return "+CGREG:";
-    case Registration::kEps:
-      return "+CEREG:";
-  }
-  return "+CREG:";
-}
-
-bool is_registered(int stat) {
-  return stat == 1 || stat == 5;
-}
-
-// The URC: "+CEREG: 5" or "+CEREG: 1,"1A2B","01234567",7". "+CEREG: 0,5" is a read answer
-// (<n>,<stat>: field-notes.md 1.1) and gives nullopt here.
-std::optional<RegistrationStatus> parse_registration_urc(std::string_view line) {
-  const auto kind = registration_kind(line);
-  if (!kind) return std::nullopt;
-  const auto args = arguments(line, kind->second);
-  if (!args) return std::nullopt;
-  return registration_from(kind->first, *args, 0);
-}
-
-std::optional<RegistrationStatus> parse_registration_read(std::string_view line) {
-  const auto kind = registration_kind(line);
-  if (!kind) return std::nullopt;
-  const auto args = arguments(line, kind->second);
-  if (!args || args->size() < 2 || !to_int_in((*args)[0], 0, 5)) return std::nullopt;
-  return registration_from(kind->first, *args, 1);
-}
-
-SimState parse_sim_status(std::string_view line) {
-  if (!line.starts_with("+CPIN:")) return SimState::kOther;
-  const std::string_view code = trim(line.substr(6));
-  if (code == "READY") return SimState::kReady;
-  if (code == "SIM PIN") return SimState::kPinRequired;
-  if (code == "SIM PUK") return SimState::kPukRequired;
-  if (code == "NOT INSERTED") return SimState::kNotInserted;
-  return SimState::kOther;  // SIM PIN2, PH-SIM PIN, NOT READY, ...
-}
-
-bool cme_means_sim_missing(int cme_error) {
-  return cme_error == 10 || cme_error == 13;  // 27.007 §9.2.1: SIM not inserted, SIM failure
-}
-
-// 27.007 §8.5: <rssi> 0 = -113 dBm or less, 1 = -111, 2..30 = -109..-53, 31 = -51 or more,
-// 99 = unknown; 100..191 = -116..-25 dBm (the extended range some firmware uses).
-std::optional<int> parse_csq_dbm(std::string_view line) {
-  const auto args = arguments(line, "+CSQ:");
-  if (!args || args->size() != 2 || !to_int((*args)[1])) return std::nullopt;
-  const auto rssi = to_int((*args)[0]);
-  if (!rssi) return std::nullopt;
-  if (*rssi >= 0 && *rssi <= 31) return -113 + 2 * *rssi;
-  if (*rssi >= 100 && *rssi <= 191) return -116 + (*rssi - 100);
-  return std::nullopt;
-}
+// ---- identity and network ----------------------------------------------------------------------
 
 // +QCCID: 89860318760239587428 (hex digits: some ICCIDs end in an F filler).
 std::optional<std::string> parse_iccid(std::string_view line) {
@@ -216,20 +129,6 @@ std::optional<std::string> parse_iccid(std::string_view line) {
     if (!hex) return std::nullopt;
   }
   return std::string(id);
-}
-
-// +COPS: <mode>[,<format>,"<oper>"[,<AcT>]]; "+COPS: 0" (not registered) gives nullopt.
-std::optional<OperatorInfo> parse_cops(std::string_view line) {
-  const auto args = arguments(line, "+COPS:");
-  if (!args || args->size() < 3 || !to_int((*args)[0]) || !to_int((*args)[1])) return std::nullopt;
-  const auto name = unquote((*args)[2]);
-  if (!name) return std::nullopt;
-  OperatorInfo info{std::string(*name), std::nullopt};
-  if (args->size() > 3) {
-    info.access_technology = to_int((*args)[3]);
-    if (!info.access_technology) return std::nullopt;
-  }
-  return info;
 }
 
 // +QNWINFO: "FDD LTE","46001","LTE BAND 3",1650 (the operator code quoted or not, by firmware);

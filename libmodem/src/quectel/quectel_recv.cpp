@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "modem/quectel/dialect.hpp"
-#include "quectel_lexing.hpp"
+#include "at/lexing.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace modem::quectel {
 
@@ -124,7 +124,7 @@ std::optional<ReceivedMessage> without_length(std::string_view line, const Messa
 // "+QMTRECV: <idx>,<s0>,...,<s4>" (the AT+QMTRECV? answer, field-notes.md 1.15).
 std::optional<QmtRecv> numeric_form(std::string_view line) {
   const auto v = integers(line, kPrefix, 2, 2 + 4);
-  if (!v) return std::nullopt;
+  if (!v || (*v)[0] < 0 || (*v)[0] >= kClientIndexCount) return std::nullopt;
   if (v->size() == 2) {
     if ((*v)[1] < 0) return std::nullopt;
     return BufferedMessage{(*v)[0], (*v)[1]};

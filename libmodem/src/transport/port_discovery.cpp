@@ -102,6 +102,21 @@ constexpr int kPrimaryAtConfidence = 100;
 constexpr int kConfidenceStepPerPreference = 10;
 constexpr int kVendorPortConfidence = 10;
 
+}  // namespace
+
+std::string known_vendors() {
+  std::vector<std::string_view> names;
+  for (const KnownVendor& v : kKnownVendors) {
+    if (std::find(names.begin(), names.end(), v.name) == names.end()) names.push_back(v.name);
+  }
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += std::string(i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+  return out;
+}
+
+namespace {
+
 const KnownModule* find_module(std::uint16_t vid, std::uint16_t pid) {
   for (const KnownModule& module : kKnownModules) {
     if (module.vid == vid && module.pid == pid) return &module;

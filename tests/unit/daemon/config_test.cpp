@@ -175,7 +175,7 @@ at_trace = true
 
   const auto session = to_session_config(c);
   EXPECT_EQ(session.pdp.context_id, 3);
-  EXPECT_EQ(session.pdp.type, modem::quectel::PdpType::kIpv4v6);
+  EXPECT_EQ(session.pdp.type, modem::session::PdpType::kIpv4v6);
   EXPECT_EQ(session.pdp.apn, "iot.example");
   EXPECT_EQ(session.pdp.username, "apnuser");
   EXPECT_EQ(session.pdp.password, "apnpass");
@@ -277,7 +277,8 @@ const ErrorCase kErrorCases[] = {
       "either direction"}},
     {"SuggestionIgnoresCase",
      "[modem]\nmodel = \"EC200U\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n",
-     {"test.toml:2:9: modem.model: must be one of \"auto\", \"ec200u\", not \"EC200U\"; did you mean "
+     {"test.toml:2:9: modem.model: must be one of \"auto\", \"quectel-ec200u\", \"quectel-ec2x\", "
+      "\"quectel-ec200x\", \"ec200u\", not \"EC200U\"; did you mean "
       "\"ec200u\"?"}},
     {"WrongType",
      "[upstream]\nhost = \"h\"\nport = \"1883\"\n[[bridge]]\ntopic = \"#\"\n",
@@ -473,7 +474,8 @@ direction = "sideways"
 level = "verbose"
 )");
   const std::vector<std::string> expected = {
-      "test.toml:2:9: modem.model: must be one of \"auto\", \"ec200u\", not \"ec21\"",
+      "test.toml:2:9: modem.model: must be one of \"auto\", \"quectel-ec200u\", \"quectel-ec2x\", "
+      "\"quectel-ec200x\", \"ec200u\", not \"ec21\"",
       "test.toml:6:8: upstream.port: must be from 1 to 65535, not 0",
       "test.toml:7:1: upstream.qos: unknown key; \"qos\" belongs in [upstream.will] or [[bridge]], and every "
       "key after a table header belongs to that table",
@@ -628,9 +630,9 @@ TEST(Config, SubscriptionsAreTheRemoteSideOfInAndBothRules) {
 TEST(Config, PdpTypeAndProtocolMapToTheModuleNumbers) {
   DaemonConfig config;
   for (const auto& [name, type] :
-       {std::pair<std::string, modem::quectel::PdpType>{"ipv4", modem::quectel::PdpType::kIpv4},
-        {"ipv6", modem::quectel::PdpType::kIpv6},
-        {"ipv4v6", modem::quectel::PdpType::kIpv4v6}}) {
+       {std::pair<std::string, modem::session::PdpType>{"ipv4", modem::session::PdpType::kIpv4},
+        {"ipv6", modem::session::PdpType::kIpv6},
+        {"ipv4v6", modem::session::PdpType::kIpv4v6}}) {
     config.cellular.pdp_type = name;
     EXPECT_EQ(to_session_config(config).pdp.type, type) << name;
   }

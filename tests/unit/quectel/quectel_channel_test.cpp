@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "modem/at/channel.hpp"
-#include "modem/quectel/dialect.hpp"
+#include "modem/gpp/gpp.hpp"
+#include "modem/quectel/quectel_at.hpp"
 #include "support/channel_harness.hpp"
 
 namespace modem::quectel {
@@ -53,7 +54,7 @@ TEST(QuectelOnChannel, MultiLinePayloadArrivesWholeInsideAnotherCommandsAnswer) 
     // URCs land mid-response (field-notes.md 1.4, 2.5): here between +CSQ and OK.
     h.peer.on("AT+CSQ\r", "\r\n+CSQ: 28,0\r\n\r\n" + recv_with_length(0, "dev/42/cmd", kPayload) +
                               "\r\n\r\nOK\r\n\r\n+QMTSTAT: 0,1\r\n");
-    auto result = h.submit(signal_quality());
+    auto result = h.submit(gpp::signal_quality());
     h.pump();
     ASSERT_TRUE(result->has_value());
     EXPECT_EQ((*result)->code, at::ResultCode::kOk);

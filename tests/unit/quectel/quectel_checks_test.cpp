@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace modem::quectel {
 namespace {
@@ -237,7 +237,7 @@ TEST(QuectelCodes, QmtopenSaysWhatToDo) {
   EXPECT_STREQ(describe_qmtopen(-2), "result not documented");
 }
 
-TEST(QuectelCodes, ConnackAndRegistrationInWords) {
+TEST(QuectelCodes, ConnackInWords) {
   EXPECT_STREQ(describe_connack(0), "connection accepted");
   EXPECT_STREQ(describe_connack(1), "connection refused: unacceptable protocol version");
   EXPECT_STREQ(describe_connack(2), "connection refused: identifier rejected");
@@ -245,14 +245,6 @@ TEST(QuectelCodes, ConnackAndRegistrationInWords) {
   EXPECT_STREQ(describe_connack(4), "connection refused: bad user name or password");
   EXPECT_STREQ(describe_connack(5), "connection refused: not authorized");
   EXPECT_STREQ(describe_connack(6), "connection refused: return code not defined by MQTT 3.1.1");
-
-  EXPECT_STREQ(describe_registration(0), "not registered, not searching");
-  EXPECT_STREQ(describe_registration(1), "registered, home network");
-  EXPECT_STREQ(describe_registration(2), "not registered, searching");
-  EXPECT_STREQ(describe_registration(3), "registration denied");
-  EXPECT_STREQ(describe_registration(4), "unknown (e.g. out of coverage)");
-  EXPECT_STREQ(describe_registration(5), "registered, roaming");
-  EXPECT_STREQ(describe_registration(99), "registration status not handled");
 }
 
 }  // namespace

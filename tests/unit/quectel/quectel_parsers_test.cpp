@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace modem::quectel {
 namespace {
@@ -168,7 +168,8 @@ TEST(QuectelParsers, PacketResults) {
   }
 }
 
-// ---- PDP, registration, SIM, signal, operator -------------------------------------------------
+// ---- PDP, ICCID, network
+// --------------------------------------------------------------------------------------
 
 TEST(QuectelParsers, PdpDeactivated) {
   EXPECT_EQ(parse_pdp_deactivated("+QIURC: \"pdpdeact\",1"), 1);  // field-notes.md 1.6
@@ -208,90 +209,6 @@ TEST(QuectelParsers, Qiact) {
   EXPECT_EQ(parse_qiact("+QIACT:"), std::nullopt);
 }
 
-TEST(QuectelParsers, RegistrationUrcAndReadForms) {
-  struct Case {
-    std::string line;
-    bool urc;  // parse_registration_urc, else parse_registration_read
-    std::optional<RegistrationStatus> expected;
-  };
-  const auto eps = Registration::kEps;
-  const std::vector<Case> cases = {
-      {"+CEREG: 5", true, RegistrationStatus{eps, 5, std::nullopt}},
-      {"+CEREG: 2", true, RegistrationStatus{eps, 2, std::nullopt}},
-      {"+CEREG: 1,\"1A2B\",\"01234567\",7", true, RegistrationStatus{eps, 1, 7}},
-      {"+CEREG: 1, \"1A2B\", \"01234567\", 7", true, RegistrationStatus{eps, 1, 7}},
-      {"+CEREG: 1,\"1A2B\",\"01234567\"", true, RegistrationStatus{eps, 1, std::nullopt}},
-      {"+CEREG: 1,,,7", true, RegistrationStatus{eps, 1, 7}},
-      {"+CEREG: 1,\"1A2B\",\"01234567\",7,0,15", true, RegistrationStatus{eps, 1, 7}},  // n=4: cause fields
-      {"+CREG: 1,\"D509\",\"80D413D\",7", true, RegistrationStatus{Registration::kCs, 1, 7}},
-      {"+CGREG: 5,\"1A2B\",\"0123\",7,\"01\"", true, RegistrationStatus{Registration::kGprs, 5, 7}},
-      {"+CEREG: 0,5", true, std::nullopt},  // a read answer (field-notes.md 1.1), not a URC
-      {"+CEREG: 1,\"1A2B", true, std::nullopt},
-      {"+CEREG: \"1\"", true, std::nullopt},
-      {"+CEREG: 1,1A2B,01234567,7", true, std::nullopt},
-      {"+CEREG: 1,\"1A2B\",\"01234567\",x", true, std::nullopt},
-      {"+CEREG:", true, std::nullopt},
-      {"+CEREGX: 1", true, std::nullopt},
-      {"+CEREG: 0,5", false, RegistrationStatus{eps, 5, std::nullopt}},               // field-notes.md 1.1
-      {"+CREG: 0,2", false, RegistrationStatus{Registration::kCs, 2, std::nullopt}},  // field-notes.md 1.4
-      {"+CEREG: 2,1,\"1A2B\",\"01234567\",7", false, RegistrationStatus{eps, 1, 7}},
-      {"+CEREG: 2,1,\"1A2B\",\"01234567\"", false, RegistrationStatus{eps, 1, std::nullopt}},
-      {"+CEREG: 5", false, std::nullopt},  // a URC, not a read answer
-      {"+CEREG: 6,1", false, std::nullopt},
-      {"+CEREG: 2,1,\"1A2B\"", false, std::nullopt},
-      {"+CEREG: 2,\"1A2B\",\"01234567\",7", false, std::nullopt},
-  };
-  for (const Case& c : cases) {
-    const auto r = c.urc ? parse_registration_urc(c.line) : parse_registration_read(c.line);
-    ASSERT_EQ(r.has_value(), c.expected.has_value()) << c.line;
-    if (r) {
-      EXPECT_EQ(r->kind, c.expected->kind) << c.line;
-      EXPECT_EQ(r->stat, c.expected->stat) << c.line;
-      EXPECT_EQ(r->access_technology, c.expected->access_technology) << c.line;
-    }
-  }
-  EXPECT_STREQ(prefix(Registration::kCs), "+CREG:");
-  EXPECT_STREQ(prefix(Registration::kGprs), "+CGREG:");
-  EXPECT_STREQ(prefix(Registration::kEps), "+CEREG:");
-  for (int stat = 0; stat <= 11; ++stat)
-    EXPECT_EQ(is_registered(stat), stat == 1 || stat == 5) << stat;
-}
-
-TEST(QuectelParsers, SimStatus) {
-  EXPECT_EQ(parse_sim_status("+CPIN: READY"), SimState::kReady);  // field-notes.md 1.1, 1.4
-  EXPECT_EQ(parse_sim_status("+CPIN:READY"), SimState::kReady);
-  EXPECT_EQ(parse_sim_status("+CPIN: READY "), SimState::kReady);
-  EXPECT_EQ(parse_sim_status("+CPIN: SIM PIN"), SimState::kPinRequired);
-  EXPECT_EQ(parse_sim_status("+CPIN: SIM PUK"), SimState::kPukRequired);
-  EXPECT_EQ(parse_sim_status("+CPIN: NOT INSERTED"), SimState::kNotInserted);
-  EXPECT_EQ(parse_sim_status("+CPIN: SIM PIN2"), SimState::kOther);
-  EXPECT_EQ(parse_sim_status("+CPIN: PH-SIM PIN"), SimState::kOther);
-  EXPECT_EQ(parse_sim_status("+CPIN: NOT READY"), SimState::kOther);
-  EXPECT_EQ(parse_sim_status("+CPIN: "), SimState::kOther);
-  EXPECT_EQ(parse_sim_status("READY"), SimState::kOther);
-  EXPECT_EQ(parse_sim_status(""), SimState::kOther);
-  EXPECT_TRUE(cme_means_sim_missing(10));
-  EXPECT_TRUE(cme_means_sim_missing(13));
-  EXPECT_FALSE(cme_means_sim_missing(50));  // field-notes.md 2.8
-  EXPECT_FALSE(cme_means_sim_missing(4));
-}
-
-TEST(QuectelParsers, SignalQuality) {
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 28,0"), -57);  // field-notes.md 1.1
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 20,99"), -73);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 0,0"), -113);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 31,0"), -51);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 100,99"), -116);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 191,99"), -25);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 99,99"), std::nullopt);  // unknown
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 32,0"), std::nullopt);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: -1,0"), std::nullopt);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 28"), std::nullopt);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: ,0"), std::nullopt);
-  EXPECT_EQ(parse_csq_dbm("+CSQ: 28,0,1"), std::nullopt);
-  EXPECT_EQ(parse_csq_dbm("+QCSQ: \"eMTC\",-56,-78,210,-9"), std::nullopt);  // field-notes.md 1.1
-}
-
 TEST(QuectelParsers, Iccid) {
   EXPECT_EQ(parse_iccid("+QCCID: 89860318760239587428"), "89860318760239587428");
   EXPECT_EQ(parse_iccid("+QCCID:8986031876023958742F"), "8986031876023958742F");
@@ -303,20 +220,7 @@ TEST(QuectelParsers, Iccid) {
   EXPECT_EQ(parse_iccid("89860318760239587428"), std::nullopt);
 }
 
-TEST(QuectelParsers, OperatorAndNetworkInfo) {
-  const auto cops = parse_cops("+COPS: 0,0,\"SGP-M1\",2");  // field-notes.md 1.4
-  ASSERT_TRUE(cops.has_value());
-  EXPECT_EQ(cops->name, "SGP-M1");
-  EXPECT_EQ(cops->access_technology, 2);
-  const auto numeric = parse_cops("+COPS: 0,2,\"46000\"");
-  ASSERT_TRUE(numeric.has_value());
-  EXPECT_EQ(numeric->name, "46000");
-  EXPECT_EQ(numeric->access_technology, std::nullopt);
-  EXPECT_EQ(parse_cops("+COPS: 0"), std::nullopt);  // not registered
-  EXPECT_EQ(parse_cops("+COPS: 0,0,SGP-M1,2"), std::nullopt);
-  EXPECT_EQ(parse_cops("+COPS: 0,0,\"SGP-M1\",x"), std::nullopt);
-  EXPECT_EQ(parse_cops("+COPS: 0,0,\"SGP-M1"), std::nullopt);
-
+TEST(QuectelParsers, NetworkInfo) {
   const auto info = parse_qnwinfo("+QNWINFO: \"eMTC\",\"26202\",\"LTE BAND 20\",6300");  // field-notes.md 1.1
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->access_technology, "eMTC");

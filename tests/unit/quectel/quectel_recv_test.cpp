@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "modem/at/framer.hpp"
-#include "modem/quectel/dialect.hpp"
+#include "modem/quectel/quectel_at.hpp"
 
 namespace modem::quectel {
 namespace {

@@ -1,6 +1,6 @@
-#include "modem/session/session_config.hpp"
-
 #include <gtest/gtest.h>
+
+#include "modem/session/dialects.hpp"
 
 namespace modem::session {
 namespace {
@@ -33,7 +33,7 @@ TEST(SessionConfigCheck, EveryQuotedValueIsCheckedAndNamed) {
   c.client_id = "id\"";
   c.username = "us\ner";
   c.password = std::string("p\0w", 3);
-  c.will = quectel::Will{"dev/+/state", "off\"line", 3, false};
+  c.will = Will{"dev/+/state", "off\"line", 3, false};
   c.subscriptions = {{"cmd/#/more", 1}, {"ok/+", 5}};
   c.keepalive_s = 4000;
   c.protocol_version = 5;
@@ -50,7 +50,7 @@ TEST(SessionConfigCheck, EmptyOptionalValuesAreFine) {
   auto c = usable();
   c.pdp.apn = "";
   c.password = "";
-  c.will = quectel::Will{"dev/state", "", 1, true};
+  c.will = Will{"dev/state", "", 1, true};
   EXPECT_TRUE(check_session_config(c).empty());
 }
 

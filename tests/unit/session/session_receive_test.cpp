@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "modem/at/channel.hpp"
-#include "modem/session/quectel_session.hpp"
+#include "modem/session/mqtt_session.hpp"
 #include "support/log_capture.hpp"
 #include "support/session_harness.hpp"
 

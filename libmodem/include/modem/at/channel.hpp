@@ -85,8 +85,10 @@ class Channel final : public EventSource {
 
   UrcRegistry& urcs() { return urcs_; }
   // Lines starting with `prefix` may carry CR/LF inside them: `reader` tells the framer what such
-  // a line can be (see Framer, "Long lines"). The longest matching prefix wins.
+  // a line can be (see Framer, "Long lines"). The longest matching prefix wins; adding a prefix
+  // again replaces its reader.
   void add_line_reader(std::string prefix, Framer::LineReader reader);
+  void remove_line_reader(const std::string& prefix);
   // Strings that must never appear in a log line (passwords): every line the channel logs, the
   // AT trace included, has them replaced by "***", however late or mangled the echo that carries
   // them arrives.

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "modem/clock.hpp"
 
@@ -12,6 +13,7 @@ struct ModuleInfo {
   std::string manufacturer;
   std::string model;
   std::string revision;
+  std::string family;  // the dialect driving it: "Quectel EC200U"
   std::string imei;
   std::string iccid;
   std::string imsi;
@@ -22,7 +24,13 @@ struct ModuleInfo {
   int registration = 0;  // 27.007 <stat> of the packet-switched (EPS, else GPRS) registration
   bool pdp_active = false;
   std::string pdp_address;
-  std::optional<int> last_qmtstat;
+  // How the module last reported its MQTT connection closed (+QMTSTAT on Quectel), decoded.
+  struct Close {
+    int code = 0;
+    std::string meaning;
+  };
+  std::optional<Close> last_close;
+  std::vector<std::string> refused_filters;  // subscriptions the broker refused (SUBACK 0x80)
   std::optional<TimePoint> connected_since;  // the MQTT session's current uptime starts here
 };
 

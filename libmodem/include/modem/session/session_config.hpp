@@ -1,5 +1,6 @@
-// What the session needs to know from its caller: the cellular data context, the upstream broker
-// and the timing of recovery. Kept apart from the session object it configures (DESIGN.md).
+// What the session needs to know from its caller: which module, the cellular data context, the
+// upstream broker and the timing of recovery. Kept apart from the session object it configures
+// (DESIGN.md), and free of any family's AT syntax: the dialect turns it into commands.
 #pragma once
 
 #include <chrono>
@@ -9,14 +10,35 @@
 #include <vector>
 
 #include "modem/clock.hpp"
-#include "modem/quectel/dialect.hpp"
 #include "modem/session/backoff.hpp"
 
 namespace modem::session {
 
+enum class PdpType { kIpv4, kIpv6, kIpv4v6 };
+
+struct PdpSettings {
+  int context_id = 1;
+  PdpType type = PdpType::kIpv4;
+  std::string apn;
+  std::string username;
+  std::string password;  // never logged
+};
+
+struct Will {
+  std::string topic;
+  std::string payload;
+  int qos = 0;
+  bool retain = false;
+};
+
 struct SessionConfig {
+  // The module: "auto" (found from what the module says, helped by `model_hint`), or one of
+  // dialect_names() (modem/session/dialects.hpp).
+  std::string model = "auto";
+  std::string model_hint;  // what USB discovery knows the module as ("Quectel EC25"), or empty
+
   // cellular
-  quectel::PdpSettings pdp;
+  PdpSettings pdp;
 
   // upstream MQTT, through the module's client
   int client_index = 0;
@@ -28,17 +50,17 @@ struct SessionConfig {
   int keepalive_s = 120;
   bool clean_session = true;
   int protocol_version = 4;  // 4 = MQTT 3.1.1, 3 = MQTT 3.1
-  std::optional<quectel::Will> will;
+  std::optional<Will> will;
   std::vector<std::pair<std::string, int>> subscriptions;  // filter, QoS
-  // Messages from the broker are buffered in the module and read with AT+QMTRECV (recv/mode 1)
-  // instead of arriving inside the URC. Both carry the payload length, so both are binary-safe.
+  // Messages from the broker wait in the module and are read with a command instead of arriving
+  // inside a URC (where the family has such a mode; both are binary-safe).
   bool buffered_receive = false;
-  int packet_timeout_s = 5;  // AT+QMTCFG="timeout"
+  int packet_timeout_s = 5;  // how long the module waits for a PUBACK/SUBACK before resending
   int packet_retries = 3;
 
   // timing of bring-up and recovery
   Duration registration_timeout = std::chrono::seconds(120);  // then the radio is cycled
-  Duration boot_timeout = std::chrono::seconds(30);           // for RDY after a reset
+  Duration boot_timeout = std::chrono::seconds(30);           // for the boot marker after a reset
   Duration health_interval = std::chrono::seconds(60);        // signal / registration query in Ready
   Duration stable_after = std::chrono::seconds(60);           // Ready this long resets the ladder
   BackoffConfig backoff;
@@ -46,9 +68,7 @@ struct SessionConfig {
   unsigned mute_timeouts = 3;  // consecutive AT timeouts that count as a failed attempt
 };
 
-// Everything in `config` that would break an AT command or that the module cannot take, one line
-// each, naming the setting ("upstream username contains a double quote"). Empty when it is usable.
-// Nothing from the configuration reaches a quoted AT argument without passing this check.
-std::vector<std::string> check_session_config(const SessionConfig& config);
+// "{imei}" and "{iccid}" in `client_id`, replaced by the module's.
+std::string expand_client_id(const std::string& client_id, const std::string& imei, const std::string& iccid);
 
 }  // namespace modem::session

@@ -35,6 +35,9 @@ struct AtPortCandidate {
 // are left out. The result does not depend on the order of `ports`.
 std::vector<AtPortCandidate> rank_at_ports(std::span<const UsbSerialPort> ports);
 
+// The vendors whose modules discovery knows, for people: "Quectel or Fibocom".
+std::string known_vendors();
+
 // All USB serial ports of the system (libserialport plus sysfs for the interface number), ordered
 // by path.
 Outcome<std::vector<UsbSerialPort>> enumerate_usb_serial_ports();

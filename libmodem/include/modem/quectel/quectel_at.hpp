@@ -1,7 +1,8 @@
 // The Quectel AT dialect of the EC2x / EC200x / EG9x family (seeds 001 and 002, and the field
 // guide, seed 000): pure functions that build commands and parse lines. No state, no timing
 // beyond each command's documented maximum response time. Tested with tables of real lines from
-// ../shared/field-notes.md.
+// ../shared/field-notes.md. Where the families differ, quectel_variants.hpp says how; the
+// session drives them through quectel_dialect.hpp.
 #pragma once
 
 #include <cstddef>
@@ -49,28 +50,11 @@ std::optional<std::string> check_topic_filter(std::string_view filter);
 // Each returns a ready at::Command: its text, response prefixes, timeout (the documented maximum
 // response time), payload and completing URC where the command has them, and a log_text with the
 // secret masked where it carries one. Arguments must have passed the checks above.
-at::Command probe();           // AT
-at::Command echo_off();        // ATE0
-at::Command numeric_errors();  // AT+CMEE=1
-at::Command identify();        // ATI: "Quectel", "<model>", "Revision: <rev>"
-at::Command model();           // AT+CGMM
-at::Command revision();        // AT+CGMR
-at::Command imei();            // AT+CGSN
-at::Command imsi();            // AT+CIMI
-at::Command iccid();           // AT+QCCID
-at::Command sim_status();      // AT+CPIN?
-
-enum class Registration { kCs, kGprs, kEps };             // +CREG, +CGREG, +CEREG
-const char* prefix(Registration kind);                    // "+CREG:" ...
-at::Command enable_registration_urcs(Registration kind);  // AT+CEREG=2 (stat, location, AcT)
-at::Command query_registration(Registration kind);        // AT+CEREG?
-
-at::Command signal_quality();            // AT+CSQ
-at::Command extended_signal();           // AT+QCSQ
-at::Command network_info();              // AT+QNWINFO
-at::Command operator_name();             // AT+COPS?
-at::Command set_functionality(int fun);  // AT+CFUN=0 / AT+CFUN=1 (15 s)
-at::Command reset_module();              // AT+CFUN=1,1
+// The V.250 and 3GPP basics (AT, ATI, AT+CPIN?, AT+CEREG, AT+CSQ, AT+COPS?, AT+CFUN, ...) are
+// modem/gpp's; these are Quectel's own.
+at::Command iccid();            // AT+QCCID
+at::Command extended_signal();  // AT+QCSQ
+at::Command network_info();     // AT+QNWINFO
 
 enum class PdpType { kIpv4 = 1, kIpv6 = 2, kIpv4v6 = 3 };
 struct PdpSettings {
@@ -101,12 +85,19 @@ at::Command mqtt_timeouts(int client, int packet_timeout_s, int retries, bool no
 at::Command mqtt_will(int client, const std::optional<Will>& will);  // will_fg 0 when nullopt
 // recv/mode <mode>,<msg_len_enable>: mode 0 = messages in the URC, 1 = buffered for AT+QMTRECV.
 at::Command mqtt_receive_mode(int client, int mode, bool with_length);
+// seeds/002 only: AT+QMTCFG="dataformat",<idx>,0,0 (text both ways) and "view/mode",<idx>,0 (the
+// payload after ">" is not echoed).
+at::Command mqtt_text_data_format(int client);
+at::Command mqtt_no_payload_echo(int client);
 
 at::Command mqtt_open(int client, const std::string& host, int port);  // completes on +QMTOPEN: <idx>,
 at::Command mqtt_close(int client);                                    // completes on +QMTCLOSE: <idx>,
+// `password_with_username`: the family takes the two as a pair (seeds/002), so a user name alone
+// goes out with an empty password.
 at::Command mqtt_connect(int client, const std::string& client_id, const std::optional<std::string>& username,
-                         const std::optional<std::string>& password);  // +QMTCONN: <idx>,; password masked
-at::Command mqtt_disconnect(int client);                               // +QMTDISC: <idx>,
+                         const std::optional<std::string>& password,
+                         bool password_with_username = false);  // +QMTCONN: <idx>,; password masked
+at::Command mqtt_disconnect(int client);                        // +QMTDISC: <idx>,
 // SUB, UNS and PUBEX complete on "+QMT...: <idx>,<msgid>," with a final result (0 or 2): result 1,
 // the retransmission notice sent when <timeout_notice> is 1, is progress and does not complete
 // them (it reaches the URC handlers). Same for +QMTCONN: <idx>,1.
@@ -205,28 +196,7 @@ std::optional<QmtRecv> parse_qmtrecv(std::string_view line, RecvFraming framing)
 
 std::optional<int> parse_pdp_deactivated(std::string_view line);  // +QIURC: "pdpdeact",<cid>
 
-struct RegistrationStatus {
-  Registration kind;
-  int stat;  // 27.007: 0 not searching, 1 home, 2 searching, 3 denied, 4 unknown, 5 roaming
-  std::optional<int> access_technology;  // <AcT> when reported (7 = E-UTRAN)
-};
-bool is_registered(int stat);  // 1 or 5
-// The URC form "+CEREG: <stat>[,<tac>,<ci>[,<AcT>]]".
-std::optional<RegistrationStatus> parse_registration_urc(std::string_view line);
-// The read form "+CEREG: <n>,<stat>[,<tac>,<ci>[,<AcT>]]".
-std::optional<RegistrationStatus> parse_registration_read(std::string_view line);
-
-enum class SimState { kReady, kPinRequired, kPukRequired, kNotInserted, kOther };
-SimState parse_sim_status(std::string_view line);  // +CPIN: READY / SIM PIN / SIM PUK / ...
-bool cme_means_sim_missing(int cme_error);         // 10 SIM not inserted, 13 SIM failure
-std::optional<int> parse_csq_dbm(
-    std::string_view line);  // +CSQ: <rssi>,<ber> -> -113 + 2*rssi dBm; 99 -> nullopt
 std::optional<std::string> parse_iccid(std::string_view line);  // +QCCID: <iccid>
-struct OperatorInfo {
-  std::string name;
-  std::optional<int> access_technology;
-};
-std::optional<OperatorInfo> parse_cops(std::string_view line);  // +COPS: 0,0,"<name>",<AcT>
 struct NetworkInfo {
   std::string access_technology;  // "FDD LTE", "eMTC", ...
   std::string operator_code;      // "46000"
@@ -244,6 +214,5 @@ std::optional<PdpStatus> parse_qiact(std::string_view line);
 const char* describe_qmtstat(int code);    // the +QMTSTAT table of the MQTT AN (8 and up: not documented)
 const char* describe_qmtopen(int result);  // -1..5, with what to do
 const char* describe_connack(int code);    // MQTT 3.1.1 CONNACK return codes 0-5
-const char* describe_registration(int stat);
 
 }  // namespace modem::quectel

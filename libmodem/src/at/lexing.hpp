@@ -1,6 +1,6 @@
-// Small lexing helpers the Quectel line parsers share (quectel_parsers.cpp, quectel_recv.cpp):
-// fields split at the commas outside quotes, blanks trimmed (some firmware writes ", ":
-// field-notes.md 2.7), integers read strictly. Internal to libmodem.
+// Small lexing helpers every line parser shares (the 3GPP basics, the dialects): fields split at
+// the commas outside quotes, blanks trimmed (some firmware writes ", ": field-notes.md 2.7),
+// integers read strictly. Internal to libmodem.
 #pragma once
 
 #include <charconv>
@@ -10,9 +10,7 @@
 #include <system_error>
 #include <vector>
 
-#include "modem/quectel/dialect.hpp"
-
-namespace modem::quectel::lexing {
+namespace modem::lexing {
 
 inline bool is_blank(char c) {
   return c == ' ' || c == '\t';
@@ -79,7 +77,7 @@ inline std::string_view quoted_or_bare(std::string_view s) {
   return s;
 }
 
-// Between `min_count` and `max_count` integers, the first a valid client index.
+// Between `min_count` and `max_count` integers after `prefix`, nothing else.
 inline std::optional<std::vector<int>> integers(std::string_view line, std::string_view prefix,
                                                 std::size_t min_count, std::size_t max_count) {
   const auto args = arguments(line, prefix);
@@ -91,7 +89,6 @@ inline std::optional<std::vector<int>> integers(std::string_view line, std::stri
     if (!v) return std::nullopt;
     out.push_back(*v);
   }
-  if (out.empty() || out[0] < 0 || out[0] >= kClientIndexCount) return std::nullopt;
   return out;
 }
 
@@ -118,4 +115,4 @@ std::optional<std::size_t> read_digits(std::string_view s, std::size_t i, Int& v
   return j;
 }
 
-}  // namespace modem::quectel::lexing
+}  // namespace modem::lexing
