@@ -2,6 +2,8 @@
 // network gone for 30 s, a module that stops answering, and a clean stop.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "support/mqtt_test_client.hpp"
 #include "support/session_rig.hpp"
 
@@ -75,7 +77,14 @@ TEST(QuectelSessionFaults, MuteModuleEscalatesUpTheLadder) {
   ASSERT_TRUE(rig.run_until_ready());
   const std::size_t mark = rig.at_trace().size();
   ASSERT_EQ(rig.sim().control("mute 12000"), "ok");
+  // Something must ask the mute module: a publish (the health queries sent on entering Ready may
+  // have been answered before the mute began, and the next is a minute away).
+  std::optional<PublishOutcome> outcome;
+  ASSERT_EQ(rig.session().publish("t/mute", "x", 1, false, [&](const PublishOutcome& o) { outcome = o; }),
+            Admission::kAccepted);
   ASSERT_TRUE(rig.run_until_ready_again(seconds(120)));
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->status, PublishStatus::kFailed);  // the daemon's spool sends it again
   const auto after = rig.at_trace().commands(mark);
   EXPECT_GE(find_command(after, "AT+CFUN"), 0) << "AT timeouts never escalated past reopening";
   EXPECT_TRUE(rig.session_log().contains("does not answer"));

@@ -18,11 +18,20 @@ SessionHarness::~SessionHarness() {
   session.reset();
 }
 
+void SessionHarness::drive_fake_dialect() {
+  dialect = make_fake_dialect();
+  answer_like_fake_family(module);
+}
+
 bool SessionHarness::start() {
   ms::SessionObserver observer;
-  observer.state_changed = [this](ms::State s) { states.push_back(s); };
+  observer.state_changed = [this](ms::State s) {
+    states.push_back(s);
+    if (s == ms::State::kWaiting) rungs.push_back(session->rung());
+  };
   observer.message = [this](const ms::InboundMessage& m) { messages.push_back(m); };
-  session = std::make_unique<ms::MqttSession>(channel, loop, config, observer);
+  session = dialect ? std::make_unique<ms::MqttSession>(channel, loop, config, observer, std::move(dialect))
+                    : std::make_unique<ms::MqttSession>(channel, loop, config, observer);
   const bool started = session->start();
   pump();
   return started;

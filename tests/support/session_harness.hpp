@@ -1,4 +1,5 @@
-// An MqttSession over a FakeQuectel, on a ManualClock: the whole state machine, its timers and
+// An MqttSession over a FakeQuectel (or, after drive_fake_dialect(), over the tests' fake family:
+// fake_dialect.hpp), on a ManualClock: the whole state machine, its timers and
 // the AT engine run for real, but time only moves when the test moves it, so a 120 s registration
 // timeout or a 60 s backoff costs no wall-clock time and every run is the same.
 #pragma once
@@ -11,6 +12,7 @@
 #include "modem/at/channel.hpp"
 #include "modem/session/mqtt_session.hpp"
 #include "modem/transport/event_loop.hpp"
+#include "support/fake_dialect.hpp"
 #include "support/fake_quectel.hpp"
 #include "support/manual_clock.hpp"
 #include "support/scripted_stream.hpp"
@@ -27,6 +29,9 @@ class SessionHarness {
   // it before start().
   modem::session::SessionConfig config;
 
+  // The session drives the fake family's dialect and the module answers as that family does.
+  // Before start().
+  void drive_fake_dialect();
   bool start();
   // Lets the module answer and the session react until nothing moves at the current time.
   void pump();
@@ -42,8 +47,10 @@ class SessionHarness {
   FakeQuectel module{stream};
   modem::at::Channel channel{stream, clock};
   std::unique_ptr<modem::session::MqttSession> session;
+  std::unique_ptr<modem::session::Dialect> dialect;  // null: the one config.model names
 
   std::vector<modem::session::State> states;  // every state entered, in order
+  std::vector<modem::session::Rung> rungs;    // the rung of every recovery, in order
   std::vector<modem::session::InboundMessage> messages;
 };
 

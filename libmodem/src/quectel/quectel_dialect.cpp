@@ -7,36 +7,23 @@
 
 #include "modem/gpp/gpp.hpp"
 #include "modem/quectel/quectel_at.hpp"
+#include "modem/session/steps.hpp"
 #include "quectel/quectel_link.hpp"
 
 namespace modem::quectel {
 
 namespace {
 
+using session::failed;
 using session::Failure;
+using session::failure;
+using session::first_line;
 using session::ModuleInfo;
 using session::Rung;
 using session::Script;
 using session::SessionConfig;
 using session::Step;
 using Kind = Failure::Kind;
-
-Failure failure(Kind kind, std::string text, Rung rung = Rung::kReopen, bool counts = true,
-                std::optional<int> code = std::nullopt) {
-  Failure f;
-  f.kind = kind;
-  f.text = std::move(text);
-  f.rung = rung;
-  f.counts = counts;
-  f.code = code;
-  return f;
-}
-
-// The command did not answer OK: no answer at all, or a refusal.
-Failure failed(const at::Result& r, std::string_view what, Kind refused = Kind::kRejected) {
-  const bool silent = r.code == at::ResultCode::kTimeout || r.code == at::ResultCode::kAborted;
-  return failure(silent ? Kind::kNoAnswer : refused, fmt::format("{}: {}", what, at::describe(r)));
-}
 
 std::optional<Failure> require_ok(const at::Result& r, ModuleInfo&, std::string_view what) {
   if (r.ok()) return std::nullopt;
@@ -46,10 +33,6 @@ std::optional<Failure> require_ok(const at::Result& r, ModuleInfo&, std::string_
 // A step whose failure does not matter (cleanup of what may not exist, an optional query).
 std::optional<Failure> ignore_result(const at::Result&, ModuleInfo&) {
   return std::nullopt;
-}
-
-std::string first_line(const at::Result& r) {
-  return r.lines.empty() ? std::string() : r.lines.front();
 }
 
 PdpType pdp_type(session::PdpType type) {
@@ -131,45 +114,14 @@ std::optional<std::string> QuectelDialect::check_publish(std::string_view topic,
 
 Script QuectelDialect::identify() const {
   return {
-      {gpp::imei(),
-       [](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
-         if (r.ok()) info.imei = first_line(r);
-         return std::nullopt;
-       }},
-      {gpp::sim_status(),
-       [](const at::Result& r, ModuleInfo&) -> std::optional<Failure> {
-         if (r.code == at::ResultCode::kCmeError && gpp::cme_means_sim_missing(r.error_code)) {
-           return failure(Kind::kSimMissing,
-                          "SIM not inserted or not detected: insert a SIM (power the gateway off first; most "
-                          "modules detect a SIM only at power-on)");
-         }
-         if (!r.ok()) return failed(r, "AT+CPIN? failed");
-         switch (gpp::parse_sim_status(first_line(r))) {
-           case gpp::SimState::kReady:
-             return std::nullopt;
-           case gpp::SimState::kPinRequired:
-             return failure(Kind::kSimLocked,
-                            "SIM wants a PIN: remove the PIN lock (put the SIM in a phone and disable it); "
-                            "cellmqttd does not enter PINs");
-           case gpp::SimState::kPukRequired:
-             return failure(Kind::kSimLocked, "SIM is PUK-locked: unlock it in a phone");
-           case gpp::SimState::kNotInserted:
-             return failure(Kind::kSimMissing, "SIM not inserted: insert a SIM and power-cycle the gateway");
-           case gpp::SimState::kOther:
-             return failure(Kind::kSimNotReady, "SIM not ready (" + first_line(r) + ")");
-         }
-         return std::nullopt;
-       }},
+      session::imei_step(),
+      session::sim_step(),
       {iccid(),
        [](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
          if (auto id = parse_iccid(first_line(r))) info.iccid = *id;
          return std::nullopt;
        }},
-      {gpp::imsi(),
-       [](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
-         if (r.ok()) info.imsi = first_line(r);
-         return std::nullopt;
-       }},
+      session::imsi_step(),
   };
 }
 

@@ -79,12 +79,18 @@ const Variant* variant_named(std::string_view name) {
 }
 
 const Variant* variant_for_model(std::string_view ati_model) {
+  // The longest name that starts the model wins: "EC200S" is an EC200x, not an "EC20".
+  const Variant* best = nullptr;
+  std::size_t best_length = 0;
   for (const Variant& v : table()) {
     for (const std::string_view model : v.models) {
-      if (ati_model.starts_with(model)) return &v;
+      if (ati_model.starts_with(model) && model.size() > best_length) {
+        best = &v;
+        best_length = model.size();
+      }
     }
   }
-  return nullptr;
+  return best;
 }
 
 const char* describe_qmtstat(const Variant& variant, int code) {

@@ -8,45 +8,26 @@
 #include "modem/gpp/gpp.hpp"
 #include "modem/log.hpp"
 #include "modem/session/dialects.hpp"
+#include "modem/session/steps.hpp"
 
 namespace modem::session {
 
-namespace {
-
-// The commands the session sends itself (V.250 / 27.007): what failed is named by the command.
-std::optional<Failure> require_ok(const at::Result& result, const at::Command& command) {
-  if (result.ok()) return std::nullopt;
-  Failure f;
-  const bool silent = result.code == at::ResultCode::kTimeout || result.code == at::ResultCode::kAborted;
-  f.kind = silent ? Failure::Kind::kNoAnswer : Failure::Kind::kRejected;
-  f.text = fmt::format("{}: {}", command.loggable(), at::describe(result));
-  return f;
-}
-
-Step required(at::Command command) {
-  return {command, [command](const at::Result& r, ModuleInfo&) { return require_ok(r, command); }};
-}
-
-Step optional_step(at::Command command) {
-  return {std::move(command),
-          [](const at::Result&, ModuleInfo&) -> std::optional<Failure> { return std::nullopt; }};
-}
-
-bool is_sim_failure(Failure::Kind kind) {
-  return kind == Failure::Kind::kSimMissing || kind == Failure::Kind::kSimLocked ||
-         kind == Failure::Kind::kSimNotReady;
-}
-
-}  // namespace
-
 MqttSession::MqttSession(at::Channel& channel, EventLoop& loop, SessionConfig config,
                          SessionObserver observer)
+    : MqttSession(channel, loop, config, std::move(observer),
+                  make_dialect(initial_dialect(config.model, config.model_hint))) {
+  detects_dialect_ = canonical_model(config_.model) == "auto";
+}
+
+MqttSession::MqttSession(at::Channel& channel, EventLoop& loop, SessionConfig config,
+                         SessionObserver observer, std::unique_ptr<Dialect> dialect)
     : channel_(channel),
       loop_(loop),
       config_(std::move(config)),
       observer_(std::move(observer)),
       log_(logger("session")),
-      dialect_(make_dialect(initial_dialect(config_.model, config_.model_hint))),
+      dialect_(std::move(dialect)),
+      detects_dialect_(false),
       backoff_(config_.backoff),
       refused_log_(loop, [this](std::uint64_t more) {
         log_->warn("refused {} more message(s) from the broker ({} refused in all)", more,
@@ -148,7 +129,7 @@ void MqttSession::enter(State state) {
       run(probing_script());
       break;
     case State::kIdentifying:
-      identity_known_ = false;
+      identify_step_ = IdentifyStep::kAti;
       run(identifying_script());
       break;
     case State::kSimError:
@@ -270,8 +251,10 @@ bool MqttSession::handle_in_any_state(Event event, const std::string& detail) {
       }
       log_->warn("the module does not answer ({}); if this persists it needs a power cycle", detail);
       session_lost("the module stopped answering");
-      channel_.abort_all();
       recover(rung_, "the module does not answer AT commands");
+      // After recover(): the commands aborted here belong to the state just left, so their
+      // failures are ignored instead of counting the same silence as a second failed attempt.
+      channel_.abort_all();
       return true;
     case Event::kPdpDeactivated:
       info_.pdp_active = false;
@@ -306,9 +289,15 @@ void MqttSession::handle(Event event, const std::string&) {
       return;
     case State::kIdentifying:
       if (event == Event::kStepsDone) {
-        if (!identity_known_) {
-          // ATI answered: the module says what it is, so its dialect can identify the rest.
-          identity_known_ = true;
+        if (identify_step_ == IdentifyStep::kAti && detects_dialect_ && !module_known()) {
+          // ATI's words are not ones the driver table knows (not every family answers ATI the
+          // Quectel way): ask the 27.007 way too before deciding.
+          identify_step_ = IdentifyStep::kStandardIds;
+          return run(standard_ids_script());
+        }
+        if (identify_step_ != IdentifyStep::kDialect) {
+          // The module has said what it is, so its dialect can identify the rest.
+          identify_step_ = IdentifyStep::kDialect;
           choose_dialect();
           return run(dialect_->identify());
         }
@@ -524,8 +513,29 @@ Script MqttSession::identifying_script() {
            }}};
 }
 
+Script MqttSession::standard_ids_script() {
+  // Each fills in only what ATI left out or left unreadable; a module without them loses nothing.
+  auto fill = [](std::string ModuleInfo::*field) {
+    return [field](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
+      std::string line = first_line(r);
+      // Some firmware prefixes the answer ("+CGMM: MC665"); 27.007 §5.1 gives it bare.
+      if (line.starts_with("+CGM") && line.find(':') != std::string::npos) {
+        line.erase(0, line.find(':') + 1);
+        line.erase(0, line.find_first_not_of(' '));
+      }
+      if (r.ok() && !line.empty()) info.*field = line;
+      return std::nullopt;
+    };
+  };
+  return {{gpp::manufacturer(), fill(&ModuleInfo::manufacturer)}, {gpp::model(), fill(&ModuleInfo::model)}};
+}
+
+bool MqttSession::module_known() const {
+  return detect_dialect({info_.manufacturer, info_.model, info_.revision}, {}).has_value();
+}
+
 void MqttSession::choose_dialect() {
-  if (canonical_model(config_.model) != "auto") return;
+  if (!detects_dialect_) return;
   const gpp::Identity identity{info_.manufacturer, info_.model, info_.revision};
   const auto detected = detect_dialect(identity, config_.model_hint);
   if (!detected) {

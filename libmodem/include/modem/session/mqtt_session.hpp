@@ -40,6 +40,10 @@ namespace modem::session {
 class MqttSession {
  public:
   MqttSession(at::Channel& channel, EventLoop& loop, SessionConfig config, SessionObserver observer = {});
+  // A session that drives `dialect` whatever config.model says, and never swaps it for what the
+  // module reports: a dialect outside the registry (the tests' fake one).
+  MqttSession(at::Channel& channel, EventLoop& loop, SessionConfig config, SessionObserver observer,
+              std::unique_ptr<Dialect> dialect);
   ~MqttSession();
   MqttSession(const MqttSession&) = delete;
   MqttSession& operator=(const MqttSession&) = delete;
@@ -93,6 +97,8 @@ class MqttSession {
   // the stages the session itself knows (V.250 / 27.007)
   Script probing_script();
   Script identifying_script();
+  Script standard_ids_script();
+  bool module_known() const;
   Script registering_script();
   void choose_dialect();
   void identified();
@@ -132,8 +138,12 @@ class MqttSession {
   std::optional<EventLoop::TimerId> stable_timer_;
   State resume_ = State::kProbing;  // where kWaiting goes when its backoff is over
   bool mqtt_opened_ = false;        // the open succeeded in this attempt: a close report is now real
-  bool identity_known_ = false;     // kIdentifying: ATI has answered, the dialect's part runs
+  // kIdentifying runs in steps: ATI; AT+CGMI/AT+CGMM when ATI named no module this build knows;
+  // then the chosen dialect's identify script.
+  enum class IdentifyStep { kAti, kStandardIds, kDialect };
+  IdentifyStep identify_step_ = IdentifyStep::kAti;
   bool unknown_module_logged_ = false;
+  bool detects_dialect_ = true;     // "auto": ATI may swap the dialect (choose_dialect)
   std::optional<Failure> failure_;  // the one kStepFailed carries
   std::function<void()> stopped_;
 
