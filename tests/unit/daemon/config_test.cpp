@@ -196,6 +196,48 @@ at_trace = true
   EXPECT_EQ(session.subscriptions, subscriptions);
 }
 
+// [modem] model (issue 11): every family this release drives, by name; the old "ec200u" still
+// means the EC200U; the families a later release adds are refused saying so.
+TEST(Config, EveryModelThisReleaseDrivesIsAcceptedAndReachesTheSession) {
+  const std::vector<std::pair<std::string, std::string>> cases = {{"auto", "auto"},
+                                                                  {"quectel-ec200u", "quectel-ec200u"},
+                                                                  {"quectel-ec2x", "quectel-ec2x"},
+                                                                  {"quectel-ec200x", "quectel-ec200x"},
+                                                                  {"ec200u", "quectel-ec200u"}};
+  for (const auto& [value, session_model] : cases) {
+    const auto result = parse_config(
+        "[modem]\nmodel = \"" + value + "\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n", kSource);
+    ASSERT_TRUE(result.errors.empty()) << value << ": " << errors_of(result).front();
+    EXPECT_EQ(to_session_config(*result.config).model, session_model) << value;
+  }
+}
+
+TEST(Config, AFamilyALaterReleaseDrivesIsRefusedSayingSo) {
+  EXPECT_EQ(
+      errors_of("[modem]\nmodel = \"quectel-bc20\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n"),
+      std::vector<std::string>{
+          "test.toml:2:9: modem.model: the Quectel BC20 (NB-IoT) is not supported by this "
+          "release yet; use \"auto\" or name one this release drives"});
+  EXPECT_EQ(
+      errors_of("[modem]\nmodel = \"fibocom-mc66x\"\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n"),
+      std::vector<std::string>{"test.toml:2:9: modem.model: Fibocom MC66x/MG66x modules are not supported by "
+                               "this release yet; use \"auto\" or name one this release drives"});
+}
+
+TEST(Config, TheContextIdRangeIsTheNamedFamilysAndTheStrictestForAuto) {
+  // seeds/001: pdpcid 1-16 on the EC2x; seeds/002: 1-15 on the EC200x (and the EC200U).
+  auto config_with = [](const std::string& model) {
+    return "[modem]\nmodel = \"" + model +
+           "\"\n[cellular]\ncontext_id = 16\n[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n";
+  };
+  EXPECT_TRUE(errors_of(config_with("quectel-ec2x")).empty());
+  for (const std::string model : {"quectel-ec200x", "auto"}) {
+    EXPECT_EQ(errors_of(config_with(model)),
+              std::vector<std::string>{"test.toml:4:14: cellular.context_id: must be from 1 to 15, not 16"})
+        << model;
+  }
+}
+
 TEST(Config, TheSmallestFileTakesTheDefaults) {
   const auto result = parse_config("[upstream]\nhost = \"h\"\n[[bridge]]\ntopic = \"#\"\n", kSource);
   ASSERT_TRUE(result.config.has_value());

@@ -271,5 +271,27 @@ TEST(StatusJson, EveryByteStringGivesValidUtf8AndValidJson) {
   }
 }
 
+// ---- the status document names the family and the last close in any family's words -------------
+
+TEST(StatusJson, NamesTheFamilyAndTheLastCloseWithItsMeaning) {
+  ms::ModuleInfo info;
+  info.model = "EC200S";
+  info.family = "Quectel EC200x/EC600x/EG912Y";
+  StatusSnapshot s;
+  s.state = ms::State::kReady;
+  s.info = &info;
+  std::string json = status_json(s);
+  EXPECT_NE(json.find("\"family\":\"Quectel EC200x/EC600x/EG912Y\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"last_close\":null"), std::string::npos) << json;  // none since start
+  EXPECT_EQ(json.find("qmtstat"), std::string::npos) << json;              // no family's word in the schema
+
+  info.last_close = ms::ModuleInfo::Close{8, "the client closed the connection; reopen"};
+  json = status_json(s);
+  EXPECT_NE(json.find("\"last_close\":{\"code\":8,\"meaning\":\"the client closed the connection; reopen\"}"),
+            std::string::npos)
+      << json;
+  EXPECT_TRUE(JsonValidator::valid(json)) << json;
+}
+
 }  // namespace
 }  // namespace cellmqttd
