@@ -169,7 +169,9 @@ std::string daemon_config_toml(const DaemonSettings& s, const std::string& spool
     << "[upstream]\n"
     << "host = \"broker.example.com\"  # modemsim connects wherever it is told to (--broker)\n"
     << "port = 1883\n"
-    << "client_id = " << toml_string(s.upstream_client_id) << "\n\n"
+    << "client_id = " << toml_string(s.upstream_client_id) << "\n";
+  if (s.keepalive_s > 0) t << "keepalive_s = " << s.keepalive_s << "\n";
+  t << "\n"
     << "[local]\n"
     << "host = \"127.0.0.1\"\n"
     << "port = " << s.local_port << "\n"

@@ -36,6 +36,7 @@ struct DaemonSettings {
   std::string modem_port;  // modemsim's link
   int local_port = 0;      // the local mosquitto
   std::string upstream_client_id = "cellmqttd-e2e";
+  int keepalive_s = 0;  // [upstream] keepalive_s; 0: the daemon's default
   std::string local_client_id = "cellmqttd";
   std::vector<BridgeSpec> bridges;
   std::size_t spool_max_messages = 100000;
