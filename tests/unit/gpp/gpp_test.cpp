@@ -9,19 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "support/command_case.hpp"
+
 namespace modem::gpp {
 namespace {
 
 using std::chrono::seconds;
 
-struct CommandCase {
-  const char* what;
-  at::Command command;
-  std::string text;
-  std::vector<std::string> prefixes = {};
-  bool plain_lines = false;
-  Duration timeout = seconds(2);
-};
+using test_support::CommandCase;
 
 TEST(GppCommands, OneShotCommands) {
   const std::vector<CommandCase> cases = {
@@ -30,6 +25,7 @@ TEST(GppCommands, OneShotCommands) {
       {"numeric_errors", numeric_errors(), "AT+CMEE=1"},
       // field-notes.md 1.6 and the channel tests: ATI, CGMM, CGMR, CGSN and CIMI answer bare lines.
       {"identify", identify(), "ATI", {}, true},
+      {"manufacturer", manufacturer(), "AT+CGMI", {}, true},
       {"model", model(), "AT+CGMM", {}, true},
       {"revision", revision(), "AT+CGMR", {}, true},
       {"imei", imei(), "AT+CGSN", {}, true},
@@ -48,15 +44,8 @@ TEST(GppCommands, OneShotCommands) {
       {"reset", reset_module(), "AT+CFUN=1,1", {}, false, seconds(15)},       // field-notes.md 1.6
       {"manufacturer", manufacturer(), "AT+CGMI", {}, true},
   };
-  for (const CommandCase& c : cases) {
-    SCOPED_TRACE(c.what);
-    EXPECT_EQ(c.command.text, c.text);
-    EXPECT_EQ(c.command.response_prefixes, c.prefixes);
-    EXPECT_EQ(c.command.plain_lines, c.plain_lines);
-    EXPECT_EQ(c.command.timeout, c.timeout);
-    EXPECT_FALSE(c.command.payload.has_value());
-    EXPECT_FALSE(c.command.completion.has_value());
-  }
+  for (const CommandCase& c : cases)
+    test_support::expect_one_shot_command(c);
 }
 
 TEST(GppParsers, RegistrationUrcAndReadForms) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "modem/quectel/quectel_at.hpp"
+#include "support/command_case.hpp"
 
 namespace modem::quectel {
 namespace {
@@ -16,25 +17,7 @@ namespace {
 using namespace std::string_literals;
 using std::chrono::seconds;
 
-struct CommandCase {
-  const char* what;
-  at::Command command;
-  std::string text;
-  std::vector<std::string> prefixes = {};
-  bool plain_lines = false;
-  Duration timeout = seconds(2);
-};
-
-void expect_command(const CommandCase& c) {
-  SCOPED_TRACE(c.what);
-  EXPECT_EQ(c.command.text, c.text);
-  EXPECT_EQ(c.command.response_prefixes, c.prefixes);
-  EXPECT_EQ(c.command.plain_lines, c.plain_lines);
-  EXPECT_EQ(c.command.timeout, c.timeout);
-  EXPECT_FALSE(c.command.payload.has_value());
-  EXPECT_FALSE(c.command.completion.has_value());
-  EXPECT_FALSE(c.command.sensitive());
-}
+using test_support::CommandCase;
 
 TEST(QuectelCommands, OneShotCommands) {
   const std::vector<CommandCase> cases = {
@@ -63,7 +46,7 @@ TEST(QuectelCommands, OneShotCommands) {
       {"qmtrecv one", mqtt_read_buffered(0, 3), "AT+QMTRECV=0,3", {"+QMTRECV:"}, false, seconds(10)},
   };
   for (const CommandCase& c : cases)
-    expect_command(c);
+    test_support::expect_one_shot_command(c);
 }
 
 TEST(QuectelCommands, QicsgpMasksThePasswordAndPicksTheAuthentication) {
