@@ -18,32 +18,47 @@ constexpr const char* kImei = "866123456789012";
 constexpr const char* kImsi = "001010123456789";
 constexpr const char* kIccid = "89860012345678901234";
 
-// 3GPP TS 27.007 §9.2 codes the module uses here.
-constexpr int kCmeSimNotInserted = 10;
-constexpr int kCmeSimPinRequired = 11;
-constexpr int kCmeInvalidParameter = 50;
+constexpr int kCmeInvalidParameter = GppBasics::kCmeIncorrectParameters;
 
 bool in_range(std::optional<long> v, long lo, long hi) {
   return v && *v >= lo && *v <= hi;
+}
+
+GppIdentity identity() {
+  return GppIdentity{
+      .manufacturer = kManufacturer,
+      .model = kModel,
+      .revision = kRevision,
+      .imei = kImei,
+      .imsi = kImsi,
+      // Quectel's ATI: manufacturer, model, "Revision: <revision>" (field-notes.md 1.6, a BG96).
+      .ati = {kManufacturer, kModel, std::string("Revision: ") + kRevision},
+  };
 }
 
 }  // namespace
 
 Ec200uPersonality::Ec200uPersonality(modem::EventLoop& loop, AtServer& server, World& world,
                                      Ec200uSettings settings)
-    : loop_(loop), server_(server), world_(world), settings_(std::move(settings)) {
+    : loop_(loop),
+      server_(server),
+      world_(world),
+      settings_(std::move(settings)),
+      basics_(server, world, identity(),
+              GppHooks{.radio_off =
+                           [this] {
+                             for (int idx = 0; idx < kClients; ++idx)
+                               close_client(idx);
+                           },
+                       .reboot =
+                           [this] {
+                             if (settings_.request_reboot) settings_.request_reboot();
+                           }}) {
   world_.on_pdp_deactivated = [this](int cid) { on_pdp_deactivated(cid); };
-  world_.on_registration_changed = [this] {
-    // "+CREG: <stat>" and friends, for every registration URC the host enabled.
-    if (creg_mode_ > 0) server_.urc(registration_line("+CREG", creg_mode_, false));
-    if (cgreg_mode_ > 0) server_.urc(registration_line("+CGREG", cgreg_mode_, false));
-    if (cereg_mode_ > 0) server_.urc(registration_line("+CEREG", cereg_mode_, false));
-  };
 }
 
 Ec200uPersonality::~Ec200uPersonality() {
   world_.on_pdp_deactivated = nullptr;
-  world_.on_registration_changed = nullptr;
 }
 
 std::vector<std::string> Ec200uPersonality::boot_urcs() const {
@@ -93,45 +108,14 @@ std::string Ec200uPersonality::redact(std::string_view line) const {
 
 const std::map<std::string, Ec200uPersonality::Handler>& Ec200uPersonality::handlers() {
   static const std::map<std::string, Handler> table = {
-      {"", &Ec200uPersonality::at},
-      {"E0", &Ec200uPersonality::echo_off},
-      {"E1", &Ec200uPersonality::echo_on},
-      {"E", &Ec200uPersonality::echo_off},
-      {"I", &Ec200uPersonality::identify},
-      {"I0", &Ec200uPersonality::identify},
-      {"+CGMI", &Ec200uPersonality::manufacturer},
-      {"+GMI", &Ec200uPersonality::manufacturer},
-      {"+CGMM", &Ec200uPersonality::model},
-      {"+GMM", &Ec200uPersonality::model},
-      {"+CGMR", &Ec200uPersonality::revision},
-      {"+GMR", &Ec200uPersonality::revision},
-      {"+QGMR", &Ec200uPersonality::revision},
-      {"+GSN", &Ec200uPersonality::imei},
-      {"+CGSN", &Ec200uPersonality::imei},
-      {"+CIMI", &Ec200uPersonality::imsi},
-      {"+QCCID", &Ec200uPersonality::iccid},
-      {"+CMEE", &Ec200uPersonality::cmee},
-      {"+CPIN", &Ec200uPersonality::cpin},
-      {"+CSQ", &Ec200uPersonality::csq},
-      {"+QCSQ", &Ec200uPersonality::qcsq},
-      {"+QNWINFO", &Ec200uPersonality::qnwinfo},
-      {"+CREG", &Ec200uPersonality::creg},
-      {"+CGREG", &Ec200uPersonality::cgreg},
-      {"+CEREG", &Ec200uPersonality::cereg},
-      {"+COPS", &Ec200uPersonality::cops},
-      {"+CFUN", &Ec200uPersonality::cfun},
-      {"+QICSGP", &Ec200uPersonality::qicsgp},
-      {"+QIACT", &Ec200uPersonality::qiact},
-      {"+QIDEACT", &Ec200uPersonality::qideact},
-      {"+QMTCFG", &Ec200uPersonality::qmtcfg},
-      {"+QMTOPEN", &Ec200uPersonality::qmtopen},
-      {"+QMTCLOSE", &Ec200uPersonality::qmtclose},
-      {"+QMTCONN", &Ec200uPersonality::qmtconn},
-      {"+QMTDISC", &Ec200uPersonality::qmtdisc},
-      {"+QMTSUB", &Ec200uPersonality::qmtsub},
-      {"+QMTUNS", &Ec200uPersonality::qmtuns},
-      {"+QMTPUBEX", &Ec200uPersonality::qmtpubex},
-      {"+QMTPUB", &Ec200uPersonality::qmtpub},
+      {"+QGMR", &Ec200uPersonality::qgmr},         {"+QCCID", &Ec200uPersonality::iccid},
+      {"+QCSQ", &Ec200uPersonality::qcsq},         {"+QNWINFO", &Ec200uPersonality::qnwinfo},
+      {"+QICSGP", &Ec200uPersonality::qicsgp},     {"+QIACT", &Ec200uPersonality::qiact},
+      {"+QIDEACT", &Ec200uPersonality::qideact},   {"+QMTCFG", &Ec200uPersonality::qmtcfg},
+      {"+QMTOPEN", &Ec200uPersonality::qmtopen},   {"+QMTCLOSE", &Ec200uPersonality::qmtclose},
+      {"+QMTCONN", &Ec200uPersonality::qmtconn},   {"+QMTDISC", &Ec200uPersonality::qmtdisc},
+      {"+QMTSUB", &Ec200uPersonality::qmtsub},     {"+QMTUNS", &Ec200uPersonality::qmtuns},
+      {"+QMTPUBEX", &Ec200uPersonality::qmtpubex}, {"+QMTPUB", &Ec200uPersonality::qmtpub},
       {"+QMTRECV", &Ec200uPersonality::qmtrecv},
   };
   return table;
@@ -139,124 +123,26 @@ const std::map<std::string, Ec200uPersonality::Handler>& Ec200uPersonality::hand
 
 void Ec200uPersonality::handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   const auto& table = handlers();
-  const auto it = table.find(command.name);
-  if (it == table.end()) {
+  if (const auto it = table.find(command.name); it != table.end()) {
+    (this->*(it->second))(command, reply);
+  } else if (!basics_.handle(command, reply)) {
     reply->error();  // unknown commands answer ERROR, as a module does
-    return;
   }
-  (this->*(it->second))(command, reply);
 }
 
-// ---- basic and 3GPP commands ---------------------------------------------------------------
+// ---- Quectel identity, SIM and network commands --------------------------------------------
 
-void Ec200uPersonality::at(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->ok();
-}
-
-void Ec200uPersonality::echo_off(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  server_.set_echo(false);  // this very line was echoed already (field-notes.md 1.6, AT&FZE0)
-  reply->ok();
-}
-
-void Ec200uPersonality::echo_on(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  server_.set_echo(true);
-  reply->ok();
-}
-
-void Ec200uPersonality::identify(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kManufacturer);
-  reply->line(kModel);
-  reply->line(std::string("Revision: ") + kRevision);
-  reply->ok();
-}
-
-void Ec200uPersonality::manufacturer(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kManufacturer);
-  reply->ok();
-}
-
-void Ec200uPersonality::model(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kModel);
-  reply->ok();
-}
-
-void Ec200uPersonality::revision(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kRevision);
-  reply->ok();
-}
-
-void Ec200uPersonality::imei(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kTest) {
-    reply->ok();
-    return;
-  }
-  reply->line(kImei);
-  reply->ok();
-}
-
-bool Ec200uPersonality::sim_ready(const std::shared_ptr<Reply>& reply) const {
-  switch (world_.sim) {
-    case World::Sim::kReady:
-      return true;
-    case World::Sim::kAbsent:
-      reply->cme_error(kCmeSimNotInserted);
-      return false;
-    case World::Sim::kPinRequired:
-      reply->cme_error(kCmeSimPinRequired);
-      return false;
-  }
-  return false;
-}
-
-void Ec200uPersonality::imsi(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  if (!sim_ready(reply)) return;
-  reply->line(kImsi);
+void Ec200uPersonality::qgmr(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
+  reply->line(basics_.identity().revision);
   reply->ok();
 }
 
 void Ec200uPersonality::iccid(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
   if (world_.sim == World::Sim::kAbsent) {
-    reply->cme_error(kCmeSimNotInserted);
+    reply->cme_error(GppBasics::kCmeSimNotInserted);
     return;
   }
   reply->line(std::string("+QCCID: ") + kIccid);
-  reply->ok();
-}
-
-void Ec200uPersonality::cmee(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kRead) {
-    reply->line(fmt::format("+CMEE: {}", server_.cmee()));
-    reply->ok();
-  } else if (command.form == AtCommandLine::Form::kWrite && in_range(command.integer(0), 0, 2)) {
-    server_.set_cmee(static_cast<int>(*command.integer(0)));
-    reply->ok();
-  } else {
-    reply->error();
-  }
-}
-
-void Ec200uPersonality::cpin(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form != AtCommandLine::Form::kRead) {
-    reply->error();
-    return;
-  }
-  switch (world_.sim) {
-    case World::Sim::kReady:
-      reply->line("+CPIN: READY");
-      break;
-    case World::Sim::kPinRequired:
-      reply->line("+CPIN: SIM PIN");
-      break;
-    case World::Sim::kAbsent:
-      reply->cme_error(kCmeSimNotInserted);
-      return;
-  }
-  reply->ok();
-}
-
-void Ec200uPersonality::csq(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  // 99,99: not known or not detectable (27.007 §8.5)
-  reply->line(world_.registered() ? fmt::format("+CSQ: {},99", world_.csq_rssi) : std::string("+CSQ: 99,99"));
   reply->ok();
 }
 
@@ -274,87 +160,6 @@ void Ec200uPersonality::qnwinfo(const AtCommandLine&, const std::shared_ptr<Repl
   reply->line(world_.registered()
                   ? fmt::format("+QNWINFO: \"FDD LTE\",\"{}\",\"LTE BAND 3\",1650", world_.operator_numeric)
                   : std::string("+QNWINFO: No Service"));
-  reply->ok();
-}
-
-int Ec200uPersonality::registration_stat() const {
-  if (world_.registered()) return 1;                                   // registered, home
-  if (world_.sim != World::Sim::kReady || !world_.radio_on) return 0;  // not searching
-  return 2;                                                            // searching
-}
-
-std::string Ec200uPersonality::registration_line(const char* name, int mode, bool read) const {
-  std::string line = std::string(name) + ": ";
-  if (read) line += std::to_string(mode) + ",";
-  line += std::to_string(registration_stat());
-  if (mode >= 2 && registration_stat() == 1) line += ",\"1A2B\",\"0C3D4E5F\",7";
-  return line;
-}
-
-void Ec200uPersonality::registration(const AtCommandLine& command, const std::shared_ptr<Reply>& reply,
-                                     const char* name, int& mode) {
-  if (command.form == AtCommandLine::Form::kRead) {
-    reply->line(registration_line(name, mode, true));
-    reply->ok();
-  } else if (command.form == AtCommandLine::Form::kWrite && in_range(command.integer(0), 0, 2)) {
-    mode = static_cast<int>(*command.integer(0));
-    reply->ok();
-  } else if (command.form == AtCommandLine::Form::kTest) {
-    reply->line(std::string(name) + ": (0-2)");
-    reply->ok();
-  } else {
-    reply->error();
-  }
-}
-
-void Ec200uPersonality::creg(const AtCommandLine& c, const std::shared_ptr<Reply>& r) {
-  registration(c, r, "+CREG", creg_mode_);
-}
-void Ec200uPersonality::cgreg(const AtCommandLine& c, const std::shared_ptr<Reply>& r) {
-  registration(c, r, "+CGREG", cgreg_mode_);
-}
-void Ec200uPersonality::cereg(const AtCommandLine& c, const std::shared_ptr<Reply>& r) {
-  registration(c, r, "+CEREG", cereg_mode_);
-}
-
-void Ec200uPersonality::cops(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form != AtCommandLine::Form::kRead) {
-    reply->ok();  // automatic selection is all the simulated network offers
-    return;
-  }
-  reply->line(world_.registered() ? fmt::format("+COPS: 0,0,\"{}\",7", world_.operator_name)
-                                  : std::string("+COPS: 0"));
-  reply->ok();
-}
-
-void Ec200uPersonality::cfun(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kRead) {
-    reply->line(fmt::format("+CFUN: {}", world_.radio_on ? 1 : 0));
-    reply->ok();
-    return;
-  }
-  const auto fun = command.integer(0);
-  if (command.form != AtCommandLine::Form::kWrite || !(fun == 0 || fun == 1 || fun == 4)) {
-    reply->error();
-    return;
-  }
-  if (command.integer(1) == 1) {
-    reply->ok();
-    if (settings_.request_reboot)
-      settings_.request_reboot();  // the OK goes out first: AtServer holds the reboot's silence
-    return;
-  }
-  const bool radio = *fun == 1;
-  if (!radio) {
-    // Minimum functionality: the data connections go with the radio.
-    for (int idx = 0; idx < kClients; ++idx)
-      close_client(idx);
-    for (auto& [cid, context] : world_.contexts) {
-      context.active = false;
-      context.address.clear();
-    }
-  }
-  world_.set_registration_inputs(radio, world_.network_up);
   reply->ok();
 }
 
@@ -952,12 +757,7 @@ void Ec200uPersonality::power_cycle() {
     }
     clients_[idx] = Client{};  // QMTCFG settings are lost at power-down (field-notes.md 2.4)
   }
-  creg_mode_ = cgreg_mode_ = cereg_mode_ = 0;
-  for (auto& [cid, context] : world_.contexts) {
-    context.active = false;
-    context.address.clear();
-  }
-  world_.radio_on = true;
+  basics_.power_cycle();
   next_failures_.clear();
 }
 

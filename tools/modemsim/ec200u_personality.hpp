@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "gpp_basics.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "personality.hpp"
 #include "sim_mqtt_client.hpp"
@@ -80,27 +81,11 @@ class Ec200uPersonality final : public Personality {
   using Handler = void (Ec200uPersonality::*)(const AtCommandLine&, const std::shared_ptr<Reply>&);
   static const std::map<std::string, Handler>& handlers();
 
-  // basic and 3GPP commands
-  void at(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void echo_off(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void echo_on(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void identify(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void manufacturer(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void model(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void revision(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void imei(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void imsi(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // Quectel's own identity, SIM and network commands (the 3GPP ones are in basics_)
+  void qgmr(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void iccid(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cmee(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cpin(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void csq(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qcsq(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qnwinfo(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void creg(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cgreg(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cereg(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cops(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cfun(const AtCommandLine&, const std::shared_ptr<Reply>&);
   // PDP contexts (Quectel TCP/IP AT commands)
   void qicsgp(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qiact(const AtCommandLine&, const std::shared_ptr<Reply>&);
@@ -117,10 +102,6 @@ class Ec200uPersonality final : public Personality {
   void qmtpub(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qmtrecv(const AtCommandLine&, const std::shared_ptr<Reply>&);
 
-  void registration(const AtCommandLine&, const std::shared_ptr<Reply>&, const char* name, int& mode);
-  std::string registration_line(const char* name, int mode, bool read) const;
-  int registration_stat() const;
-  bool sim_ready(const std::shared_ptr<Reply>& reply) const;
   Client* client_arg(const AtCommandLine& command, const std::shared_ptr<Reply>& reply);
   void publish(int idx, int msgid, int qos, bool retain, const std::string& topic, std::string payload,
                const std::shared_ptr<Reply>& reply, const char* urc_name);
@@ -137,10 +118,8 @@ class Ec200uPersonality final : public Personality {
   AtServer& server_;
   World& world_;
   Ec200uSettings settings_;
+  GppBasics basics_;  // AT, ATI, the 3GPP commands and their URCs
   std::array<Client, kClients> clients_;
-  int creg_mode_ = 0;
-  int cgreg_mode_ = 0;
-  int cereg_mode_ = 0;
   std::map<std::string, int> next_failures_;  // command name -> result code for its next use
   std::size_t max_in_flight_ = 0;
   std::uint64_t messages_up_before_ = 0;  // figures of clients that no longer exist
