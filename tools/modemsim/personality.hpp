@@ -50,6 +50,8 @@ class Reply {
 class Personality {
  public:
   virtual ~Personality() = default;
+  // The module it plays, for people: "Quectel EC200U".
+  virtual std::string description() const = 0;
   // The unsolicited lines a module sends when it has booted (field-notes.md 1.4).
   virtual std::vector<std::string> boot_urcs() const = 0;
   virtual void handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) = 0;
