@@ -436,4 +436,304 @@ TEST_F(Modemsim, StopsCleanlyAndRemovesItsLink) {
   EXPECT_TRUE(sim->stop());
 }
 
+// ---- --model: each personality answers as its own application note where the notes differ --------
+// seeds/001: Quectel EC2x & EG9x & EM05 MQTT Application Note (--model ec2x, an EC25).
+// seeds/002: Quectel EC200x & EC600x & EG912Y MQTT Application Note (--model ec200x, an EC200S).
+// ec200u, the default, is what every test above runs against.
+
+const std::string kCmeError50 = "\r\n+CME ERROR: 50\r\n";
+
+struct ModelCase {
+  const char* model;     // --model
+  const char* name;      // ATI's second line, AT+CGMM
+  const char* revision;  // ATI's "Revision:", AT+CGMR
+};
+void PrintTo(const ModelCase& c, std::ostream* os) {
+  *os << "--model " << c.model;
+}
+
+class ModemsimEveryModel : public Modemsim, public ::testing::WithParamInterface<ModelCase> {
+ protected:
+  void SetUp() override { start({"--model", GetParam().model}); }
+};
+
+TEST_P(ModemsimEveryModel, IdentifiesItselfAsTheModuleOfItsDocument) {
+  // Quectel's ATI layout (field-notes.md 1.6); the models are those the documents apply to
+  // (seeds/001 chapter 1: EC25...; seeds/002 §1.1: EC200S...).
+  const auto& c = GetParam();
+  expect("ATI", info({"Quectel", c.name, "Revision: "s + c.revision}) + kOk);
+  expect("AT+CGMI", info({"Quectel"}) + kOk);
+  expect("AT+CGMM", info({c.name}) + kOk);
+  expect("AT+CGMR", info({c.revision}) + kOk);
+  expect("AT+QGMR", info({c.revision}) + kOk);
+  EXPECT_NE(sim->control("stats").find("\"model\":\""s + c.model + "\""), std::string::npos);
+}
+
+TEST_P(ModemsimEveryModel, PublishAndReceiveRoundTripIsByteExact) {
+  // The path both documents share: QMTOPEN, QMTCONN, QMTSUB, QMTPUBEX with <length> and ">" (no
+  // Ctrl-Z), +QMTRECV with <payload_len> (seeds/001 AT+QMTPUBEX and 4.2; seeds/002 §3.3.8, §4.2).
+  MqttTestClient cloud;
+  cloud.connect(broker->port(), "cloud");
+  cloud.subscribe("dev/up", 1);
+  expect("AT+QMTCFG=\"recv/mode\",0,0,1", kOk);
+  open_and_connect();
+  expect("AT+QMTSUB=0,1,\"dev/down\",1", kOk);
+  expect_urc("+QMTSUB: 0,1,0,1");
+
+  const std::string up = "{\"a\":\"x,y\"}\r\nOK\r\n\x00\x1a\x1b\xff\x80> end"s;
+  expect("AT+QMTPUBEX=0,7,1,0,\"dev/up\"," + std::to_string(up.size()), "\r\n> ");
+  EXPECT_EQ(term->exchange(up, "+QMTPUBEX: 0,7,0\r\n"), kOk + "\r\n+QMTPUBEX: 0,7,0\r\n");
+  const auto got = cloud.wait_for_messages(1, seconds(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].topic, "dev/up");
+  EXPECT_EQ(got[0].payload, up);
+
+  const std::string down = "{\"relay\":1,\"note\":\"a, b\"}\r\nline2";
+  cloud.publish("dev/down", down, 1);
+  const std::string urc = "+QMTRECV: 0,1,\"dev/down\"," + std::to_string(down.size()) + ",\"" + down + "\"";
+  EXPECT_EQ(term->read_until(urc + "\r\n"), "\r\n" + urc + "\r\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Quectel, ModemsimEveryModel,
+                         ::testing::Values(ModelCase{"ec200u", "EC200U", "EC200UCNAAR02A05M08"},
+                                           ModelCase{"ec2x", "EC25", "EC25EFAR06A06M4G"},
+                                           ModelCase{"ec200x", "EC200S", "EC200SCNAAR03A12M08"}),
+                         [](const auto& info) { return std::string(info.param.model); });
+
+class ModemsimEc2x : public Modemsim {
+ protected:
+  void SetUp() override { start({"--model", "ec2x"}); }
+};
+
+class ModemsimEc200x : public Modemsim {
+ protected:
+  void SetUp() override { start({"--model", "ec200x"}); }
+};
+
+TEST_F(ModemsimEc2x, QmtcfgTestCommandListsSeed001sTenOptions) {
+  // seeds/001 AT+QMTCFG test command, as printed (its <retry_times> reads (1-10) there).
+  expect("AT+QMTCFG=?",
+         info({R"(+QMTCFG: "version",(0-5),(3,4))", R"(+QMTCFG: "pdpcid",(0-5),(1-16))",
+               R"(+QMTCFG: "ssl",(0-5),(0,1),(0-5))", R"(+QMTCFG: "keepalive",(0-5),(0-3600))",
+               R"(+QMTCFG: "session",(0-5),(0,1))", R"(+QMTCFG: "timeout",(0-5),(1-60),(1-10),(0,1))",
+               R"(+QMTCFG: "will",(0-5),(0,1),(0-2),(0,1),"willtopic","willmessage")",
+               R"(+QMTCFG: "recv/mode",(0-5),(0,1),(0,1))",
+               R"(+QMTCFG: "aliauth",(0-5),"productkey","devicename","devicesecret")",
+               R"(+QMTCFG: "qmtping",(0-5),(5-60))"}) +
+             kOk);
+}
+
+TEST_F(ModemsimEc200x, QmtcfgTestCommandListsSeed002sEighteenOptions) {
+  // seeds/002 §3.3.1 test command, in its order, with the ranges of its parameter table.
+  const std::string answer = this->answer("AT+QMTCFG=?");
+  for (const char* option : {"version", "pdpcid", "ssl", "keepalive", "session", "timeout", "will", "willex",
+                             "recv/mode", "aliauth", "qmtping", "send/mode", "onenet", "hwauth", "hwprodid",
+                             "dataformat", "view/mode", "edit/timeout"}) {
+    EXPECT_NE(answer.find("\r\n+QMTCFG: \""s + option + "\","), std::string::npos) << option;
+  }
+  EXPECT_NE(answer.find(R"(+QMTCFG: "pdpcid",(0-5),(1-15))"), std::string::npos) << answer;
+  EXPECT_TRUE(answer.ends_with(kOk));
+}
+
+TEST_F(ModemsimEc2x, Seed002OnlyQmtcfgOptionsAreRefusedAsBadParameters) {
+  // seeds/001 AT+QMTCFG has none of them; its error form is "+CME ERROR: <err>" (50: incorrect
+  // parameters), a bare ERROR once AT+CMEE=0 turns the codes off.
+  for (const std::string write : {"\"dataformat\",0,0,0", "\"view/mode\",0,0", "\"willex\",0,0",
+                                  "\"edit/timeout\",0,1,60", "\"send/mode\",0,0", "\"onenet\",0,\"p\",\"k\"",
+                                  "\"hwauth\",0,\"p\",\"s\"", "\"hwprodid\",0,\"p\",\"s\",\"n\""}) {
+    expect("AT+QMTCFG=" + write, kCmeError50);
+  }
+  expect("AT+QMTCFG=\"dataformat\",0", kCmeError50);            // nor can they be queried
+  expect("AT+QMTCFG=\"aliauth\",0,\"pk\",\"dn\",\"ds\"", kOk);  // seeds/001 has this one
+  expect("AT+CMEE=0", kOk);
+  expect("AT+QMTCFG=\"view/mode\",0,0", kError);
+}
+
+TEST_F(ModemsimEc200x, Seed002OnlyQmtcfgOptionsAreAccepted) {
+  // seeds/002 §3.3.1: each answers OK and reads back; hex data (send_mode or recv_mode 1) is not
+  // simulated and is refused with 002's bare ERROR (quectel_qmtcfg.cpp says why).
+  expect("AT+QMTCFG=\"dataformat\",0,0,0", kOk);
+  expect("AT+QMTCFG=\"dataformat\",0", info({"+QMTCFG: \"dataformat\",0,0"}) + kOk);
+  expect("AT+QMTCFG=\"view/mode\",0,0", kOk);
+  expect("AT+QMTCFG=\"view/mode\",0", info({"+QMTCFG: \"view/mode\",0"}) + kOk);
+  expect("AT+QMTCFG=\"send/mode\",0,0", kOk);
+  expect("AT+QMTCFG=\"send/mode\",0", info({"+QMTCFG: \"send/mode\",0"}) + kOk);
+  expect("AT+QMTCFG=\"edit/timeout\",0,1,60", kOk);
+  expect("AT+QMTCFG=\"onenet\",0,\"p\",\"k\"", kOk);
+  expect("AT+QMTCFG=\"hwauth\",0,\"p\",\"s\"", kOk);
+  expect("AT+QMTCFG=\"hwprodid\",0,\"p\",\"s\",\"n\"", kOk);
+  expect("AT+QMTCFG=\"dataformat\",0,1,1", kError);
+  expect("AT+QMTCFG=\"send/mode\",0,1", kError);
+  expect("AT+QMTCFG=\"nosuch\",0,1", kError);  // seeds/002 writes no +CME ERROR anywhere
+}
+
+TEST_F(ModemsimEc2x, PdpContext16IsAccepted) {
+  // seeds/001 AT+QMTCFG <cid>: "The range is 1-16".
+  expect("AT+QMTCFG=\"pdpcid\",0,16", kOk);
+  expect("AT+QMTCFG=\"pdpcid\",0", info({"+QMTCFG: \"pdpcid\",16"}) + kOk);
+  expect("AT+QMTCFG=\"pdpcid\",0,17", kCmeError50);
+}
+
+TEST_F(ModemsimEc200x, PdpContext16IsRefused) {
+  // seeds/002 §3.3.1 <cid>: "1~15".
+  expect("AT+QMTCFG=\"pdpcid\",0,16", kError);
+  expect("AT+QMTCFG=\"pdpcid\",0,15", kOk);
+  expect("AT+QMTCFG=\"pdpcid\",0", info({"+QMTCFG: \"pdpcid\",15"}) + kOk);
+}
+
+TEST_F(ModemsimEc2x, TimeoutTakesItsValuesOneByOne) {
+  // seeds/001: "timeout",<client_idx>[,<pkt_timeout>[,<retry_times>][,<timeout_notice>]]
+  expect("AT+QMTCFG=\"timeout\",0,10", kOk);
+  expect("AT+QMTCFG=\"timeout\",0", info({"+QMTCFG: \"timeout\",10,3,0"}) + kOk);
+  expect("AT+QMTCFG=\"timeout\",0,20,0", kOk);  // <retry_times> 0-10 in the parameter table
+  expect("AT+QMTCFG=\"timeout\",0", info({"+QMTCFG: \"timeout\",20,0,0"}) + kOk);
+}
+
+TEST_F(ModemsimEc200x, TimeoutTakesAllThreeValuesOrNone) {
+  // seeds/002 §3.3.1: "timeout",<client_idx>[,<pkt_timeout>,<retry_times>,<timeout_notice>]
+  expect("AT+QMTCFG=\"timeout\",0,10", kError);
+  expect("AT+QMTCFG=\"timeout\",0,10,2", kError);
+  expect("AT+QMTCFG=\"timeout\",0,10,2,1", kOk);
+  expect("AT+QMTCFG=\"timeout\",0", info({"+QMTCFG: \"timeout\",10,2,1"}) + kOk);
+}
+
+TEST_F(ModemsimEc2x, UserNameWithoutPasswordConnects) {
+  // seeds/001 AT+QMTCONN=<client_idx>,"<clientID>"[,"<username>"[,"<password>"]]
+  expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
+  expect("AT+QIACT=1", kOk);
+  expect("AT+QMTOPEN=0,\"b\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,0");
+  expect("AT+QMTCONN=0,\"dev\",\"gateway\"", kOk);
+  expect_urc("+QMTCONN: 0,0,0");
+}
+
+TEST_F(ModemsimEc200x, UserNameAndPasswordGoTogetherOrNotAtAll) {
+  // seeds/002 §3.3.4 AT+QMTCONN=<client_idx>,<clientid>[,<username>,<password>]; the pair reaches
+  // the broker, which accepts only the right one.
+  start({"--model", "ec200x"}, test_support::BrokerOptions{{{"gateway", "right-password"}}});
+  expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
+  expect("AT+QIACT=1", kOk);
+  expect("AT+QMTOPEN=0,\"b\",1883", kOk);
+  expect_urc("+QMTOPEN: 0,0");
+  expect("AT+QMTCONN=0,\"dev\",\"gateway\"", kError);
+  expect("AT+QMTCONN=0,\"dev\",\"gateway\",\"right-password\"", kOk);
+  expect_urc("+QMTCONN: 0,0,0");
+}
+
+TEST_F(ModemsimEc200x, WillTopicAndMessageAreAtMost256Bytes) {
+  // seeds/002 §3.3.1: <willtopic> 1~256 bytes, <willmessage> 0~256 bytes.
+  const std::string b256(256, 'w');
+  expect("AT+QMTCFG=\"will\",0,1,1,0,\"" + b256 + "\",\"" + b256 + "\"", kOk);
+  expect("AT+QMTCFG=\"will\",0,1,1,0,\"" + b256 + "w\",\"m\"", kError);
+  expect("AT+QMTCFG=\"will\",0,1,1,0,\"t\",\"" + b256 + "w\"", kError);
+  expect("AT+QMTCFG=\"will\",0,1,1,0,\"t\",\"\"", kOk);  // a zero-length will message
+}
+
+TEST_F(ModemsimEc2x, WillHasNoDocumentedLimit) {
+  // seeds/001 gives <will_topic> and <will_msg> no length.
+  const std::string b300(300, 'w');
+  expect("AT+QMTCFG=\"will\",0,1,1,0,\"" + b300 + "\",\"" + b300 + "\"", kOk);
+}
+
+TEST_F(ModemsimEc200x, WillexTakesTheWillMessageAfterAPromptAndTheBrokerPublishesIt) {
+  // seeds/002 §3.3.1 "willex": ">" then <will_len> bytes, then OK; quotes and commas, which an
+  // inline "will" cannot carry, arrive byte-exact when the link dies without a DISCONNECT.
+  MqttTestClient watcher;
+  watcher.connect(broker->port(), "watcher");
+  watcher.subscribe("dev/state", 1);
+  const std::string will = "{\"state\":\"offline\", \"why\":\"lost\"}";
+  expect("AT+QMTCFG=\"willex\",0,1,1,0,\"dev/state\"," + std::to_string(will.size()), "\r\n> ");
+  EXPECT_EQ(term->exchange(will, kOk), kOk);
+  expect("AT+QMTCFG=\"willex\",0",
+         info({"+QMTCFG: \"willex\",1,1,0,\"dev/state\"," + std::to_string(will.size())}) + kOk);
+  expect("AT+QMTCFG=\"willex\",0,1,1,0,\"dev/state\",257", kError);  // <will_len> 0~256
+  open_and_connect("willex-test");
+  EXPECT_EQ(sim->control("qmtstat 0 7"), "ok");  // link not alive: no DISCONNECT, so the will goes out
+  expect_urc("+QMTSTAT: 0,7");
+  const auto got = watcher.wait_for_messages(1, seconds(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, will);
+}
+
+TEST_F(ModemsimEc200x, ViewMode1EchoesThePublishedPayloadAfterThePrompt) {
+  // seeds/002 §3.3.1 "view/mode" <view_mode> 1: the data typed after ">" is echoed (here under
+  // ATE0, where nothing else echoes it); the broker still gets exactly the payload.
+  MqttTestClient cloud;
+  cloud.connect(broker->port(), "cloud");
+  cloud.subscribe("dev/up", 0);
+  expect("AT+QMTCFG=\"view/mode\",0,1", kOk);
+  open_and_connect();
+  const std::string payload = "t=21.5,\"ok\"";
+  expect("AT+QMTPUBEX=0,0,0,0,\"dev/up\"," + std::to_string(payload.size()), "\r\n> ");
+  EXPECT_EQ(term->exchange(payload, "+QMTPUBEX: 0,0,0\r\n"), payload + kOk + "\r\n+QMTPUBEX: 0,0,0\r\n");
+  const auto got = cloud.wait_for_messages(1, seconds(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].payload, payload);
+}
+
+TEST_F(ModemsimEc200x, ViewMode0LeavesThePayloadUnechoed) {
+  expect("AT+QMTCFG=\"view/mode\",0,0", kOk);
+  open_and_connect();
+  expect("AT+QMTPUBEX=0,0,0,0,\"dev/up\",3", "\r\n> ");
+  EXPECT_EQ(term->exchange("abc", "+QMTPUBEX: 0,0,0\r\n"), kOk + "\r\n+QMTPUBEX: 0,0,0\r\n");
+}
+
+TEST_F(ModemsimEc2x, QmtstatCode8IsReservedAndCannotBePlayed) {
+  // seeds/001 Table 3: codes 1-7, "8-255 Reserved for future use".
+  open_and_connect();
+  const std::string refused = sim->control("qmtstat 0 8");
+  EXPECT_TRUE(refused.starts_with("err +QMTSTAT code 8 is not defined")) << refused;
+  EXPECT_NE(refused.find("seeds/001"), std::string::npos) << refused;
+  expect("AT+QMTCONN?", info({"+QMTCONN: 0,3"}) + kOk);  // still connected
+  EXPECT_EQ(sim->control("qmtstat 0 7"), "ok");
+  expect_urc("+QMTSTAT: 0,7");
+}
+
+TEST_F(ModemsimEc200x, QmtstatCode8IsPlayedAndCode9IsReserved) {
+  // seeds/002 §4.1 Table 4: 8, the client closed the MQTT connection; "9~255" reserved.
+  open_and_connect();
+  EXPECT_TRUE(sim->control("qmtstat 0 9").starts_with("err +QMTSTAT code 9 is not defined"));
+  EXPECT_EQ(sim->control("qmtstat 0 8"), "ok");
+  expect_urc("+QMTSTAT: 0,8");
+  expect("AT+QMTCONN?", kOk);
+}
+
+TEST_F(ModemsimEc2x, BadArgumentsAreCmeErrorsAndStateErrorsABareError) {
+  // seeds/001, every QMT command: "If there is an error related to ME functionality: +CME ERROR:
+  // <err>"; the state errors it writes as ERROR stay ERROR (QMTCFG while connected, the in-flight
+  // window, AT+QMTRECV with no connection).
+  expect("AT+QMTOPEN=6,\"b\",1883", kCmeError50);   // <client_idx> 0-5
+  expect("AT+QMTOPEN=0,\"b\",65536", kCmeError50);  // <port> 1-65535
+  expect("AT+QMTRECV=0", kError);                   // "If there is no MQTT connection: ERROR"
+  open_and_connect();
+  expect("AT+QMTPUBEX=0,1,1,0,\"t\",1501", kCmeError50);  // 1500 bytes at a time
+  expect("AT+QMTSUB=0,0,\"t\",1", kCmeError50);           // <msgID> 1-65535
+  expect("AT+QMTCFG=\"keepalive\",0,30", kError);         // "Else the response is: ERROR"
+}
+
+TEST_F(ModemsimEc200x, EveryRefusalIsABareError) {
+  // seeds/002 writes each error as "ERROR" (若出现错误: ERROR), never +CME ERROR.
+  expect("AT+QMTOPEN=6,\"b\",1883", kError);
+  expect("AT+QMTCFG=\"keepalive\",0,5000", kError);
+  open_and_connect();
+  expect("AT+QMTPUBEX=0,1,1,0,\"t\",1501", kError);
+}
+
+TEST_F(ModemsimEc2x, QmtpubIsNotACommand) {
+  // seeds/001 draws AT+QMTPUB in Figure 1 only, without syntax: AT+QMTPUBEX is its publish.
+  open_and_connect();
+  expect("AT+QMTPUB=0,1,1,0,\"t\",\"123\"", kError);
+}
+
+TEST_F(ModemsimEc200x, QmtpubIsNotACommand) {
+  // seeds/002 has only AT+QMTPUBEX (§3.3.8).
+  open_and_connect();
+  expect("AT+QMTPUB=0,1,1,0,\"t\",\"123\"", kError);
+}
+
+TEST_F(Modemsim, UnknownModelDoesNotStart) {
+  // It exits with a usage error naming the models (the message: tests/unit/modemsim/options_test.cpp).
+  EXPECT_THROW(ModemsimProcess::start({broker->port(), {"--model", "ec21"}}), std::runtime_error);
+}
+
 }  // namespace

@@ -15,12 +15,12 @@ void Reply::cme_error(int code) {
   finish(server_.cmee() == 0 ? std::string("ERROR") : "+CME ERROR: " + std::to_string(code));
 }
 
-void Reply::prompt(std::size_t length, std::function<void(std::string)> on_data) {
-  server_.start_data_phase(*this, length, std::move(on_data));
+void Reply::prompt(std::size_t length, std::function<void(std::string)> on_data, DataEcho echo) {
+  server_.start_data_phase(*this, length, std::move(on_data), echo == DataEcho::kAlways);
 }
 
 void Reply::prompt_until_ctrl_z(std::function<void(std::string)> on_data) {
-  server_.start_data_phase(*this, std::nullopt, std::move(on_data));
+  server_.start_data_phase(*this, std::nullopt, std::move(on_data), false);
 }
 
 void Reply::finish(std::string final_line) {
@@ -61,7 +61,7 @@ void AtServer::receive(std::string_view bytes, modem::TimePoint at) {
         }
         continue;
       }
-      if (echo_) emit(std::string(1, c), at);
+      if (echo_ || data_->always_echo) emit(std::string(1, c), at);
       if (!data_->length && c == kCtrlZ) {
         end_data_phase();
         continue;
@@ -132,14 +132,14 @@ void AtServer::finish(Reply& reply, std::string final_line) {
 }
 
 void AtServer::start_data_phase(Reply& reply, std::optional<std::size_t> length,
-                                std::function<void(std::string)> on_data) {
+                                std::function<void(std::string)> on_data, bool always_echo) {
   if (current_.get() != &reply) return;
   const auto generation = generation_;
   const auto when = answer_time();
-  loop_.call_at(when, [this, generation, when, length, on_data = std::move(on_data)]() mutable {
+  loop_.call_at(when, [this, generation, when, length, always_echo, on_data = std::move(on_data)]() mutable {
     if (generation != generation_) return;
     model_now_ = when;
-    data_ = DataPhase{length, {}, std::move(on_data)};
+    data_ = DataPhase{length, {}, std::move(on_data), always_echo};
     emit("\r\n> ", when);
     if (length && *length == 0) end_data_phase();
   });

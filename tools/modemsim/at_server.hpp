@@ -50,7 +50,7 @@ class AtServer {
   void process_next();
   void finish(Reply& reply, std::string final_line);
   void start_data_phase(Reply& reply, std::optional<std::size_t> length,
-                        std::function<void(std::string)> on_data);
+                        std::function<void(std::string)> on_data, bool always_echo);
   void end_data_phase();
   // Output produced at `at` in the model (the line starts it then, or once it is free).
   void emit(std::string bytes, modem::TimePoint at);
@@ -87,6 +87,7 @@ class AtServer {
     std::optional<std::size_t> length;  // nullopt: until Ctrl-Z
     std::string data;
     std::function<void(std::string)> on_data;
+    bool always_echo = false;  // echoed even under ATE0
   };
   std::optional<DataPhase> data_;
 

@@ -1,4 +1,4 @@
-// modemsim: a virtual EC200U on a pseudo-terminal. See options.cpp for the interface.
+// modemsim: a virtual Quectel module on a pseudo-terminal. See options.cpp for the interface.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -139,8 +139,9 @@ int main(int argc, char** argv) {
       loop.stop();
       return;
     }
-    std::fprintf(stderr, "modemsim: %s ready on %s (linked at %s), broker %s:%d\n", "EC200U",
-                 pty.slave.c_str(), options.link.c_str(), options.broker_host.c_str(), options.broker_port);
+    std::fprintf(stderr, "modemsim: %s ready on %s (linked at %s), broker %s:%d\n",
+                 module.description().c_str(), pty.slave.c_str(), options.link.c_str(),
+                 options.broker_host.c_str(), options.broker_port);
   });
   loop.run();
 

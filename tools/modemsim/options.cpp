@@ -3,17 +3,23 @@
 #include <charconv>
 #include <string_view>
 
+#include "quectel_models.hpp"
+
 namespace modemsim {
 
 const char* const kUsage =
-    "usage: modemsim --link PATH --broker HOST:PORT [--control PATH] [--model ec200u] [--baud N]\n"
-    "                [--latency-ms N] [--rtt-ms N] [--boot-ms N] [--echo on|off]\n"
+    "usage: modemsim --link PATH --broker HOST:PORT [--control PATH] [--model ec200u|ec2x|ec200x]\n"
+    "                [--baud N] [--latency-ms N] [--rtt-ms N] [--boot-ms N] [--echo on|off]\n"
     "                [--recv-form documented|split|no-length] [-v]\n"
     "\n"
-    "A virtual Quectel EC200U on a pseudo-terminal. PATH becomes a symlink to the pty once the module\n"
-    "answers (open it like a serial device); every MQTT connection goes to the broker at HOST:PORT,\n"
-    "whatever host the AT command names.\n"
+    "A virtual Quectel cellular module on a pseudo-terminal. PATH becomes a symlink to the pty once the\n"
+    "module answers (open it like a serial device); every MQTT connection goes to the broker at\n"
+    "HOST:PORT, whatever host the AT command names.\n"
     "\n"
+    "  --model M         the module, answering as its MQTT application note says where they differ:\n"
+    "                      ec200u  Quectel EC200U, as met in the field (the default)\n"
+    "                      ec2x    Quectel EC25 (EC2x & EG9x & EM05 MQTT Application Note)\n"
+    "                      ec200x  Quectel EC200S (EC200x & EC600x & EG912Y MQTT Application Note)\n"
     "  --control PATH    UNIX socket for faults and figures, one command a line:\n"
     "                      qmtstat <idx> <code> | pdp-deact <cid> | reboot | network down|up |\n"
     "                      mute <ms> | garbage <n> | split <n> | stats | sim ready|absent|pin |\n"
@@ -30,6 +36,17 @@ const char* const kUsage =
     "  -v                print the AT traffic both ways (passwords masked)\n";
 
 namespace {
+
+// "ec200u, ec2x or ec200x": every row of the model table.
+std::string model_names() {
+  const auto models = quectel_models();
+  std::string names;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    if (i > 0) names += i + 1 == models.size() ? " or " : ", ";
+    names += models[i].name;
+  }
+  return names;
+}
 
 bool to_int(std::string_view text, int& out) {
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -63,8 +80,8 @@ modem::Outcome<ParsedOptions> parse_options(int argc, const char* const* argv) {
     } else if (arg == "--control") {
       if (!value(o.control)) return modem::Error{"--control needs a path"};
     } else if (arg == "--model") {
-      if (!value(o.model) || o.model != "ec200u")
-        return modem::Error{"--model: only ec200u is simulated so far"};
+      if (!value(o.model) || find_quectel_model(o.model) == nullptr)
+        return modem::Error{"--model needs " + model_names()};
     } else if (arg == "--broker") {
       const auto colon = value(text) ? text.rfind(':') : std::string::npos;
       if (colon == std::string::npos || colon == 0 ||

@@ -29,8 +29,11 @@ class Reply {
   void error() { finish("ERROR"); }
   // +CME ERROR: <n>, or a plain ERROR under AT+CMEE=0 (3GPP TS 27.007 §9.1).
   void cme_error(int code);
+  // Whether the data after "> " is echoed: as the command echo (ATE) says, or always.
+  enum class DataEcho { kAsCommands, kAlways };
   // "> ", then exactly `length` bytes of data for `on_data` (AT+QMTPUBEX, AT+QMTPUB with length).
-  void prompt(std::size_t length, std::function<void(std::string)> on_data);
+  void prompt(std::size_t length, std::function<void(std::string)> on_data,
+              DataEcho echo = DataEcho::kAsCommands);
   // "> ", then data up to Ctrl-Z (0x1A), which is not part of it (AT+QMTPUB without length).
   void prompt_until_ctrl_z(std::function<void(std::string)> on_data);
   bool finished() const { return finished_; }
@@ -47,6 +50,8 @@ class Reply {
 class Personality {
  public:
   virtual ~Personality() = default;
+  // The module it plays, for people: "Quectel EC200U".
+  virtual std::string description() const = 0;
   // The unsolicited lines a module sends when it has booted (field-notes.md 1.4).
   virtual std::vector<std::string> boot_urcs() const = 0;
   virtual void handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) = 0;

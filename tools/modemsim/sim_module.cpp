@@ -4,9 +4,10 @@
 
 #include <charconv>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
-#include "ec200u_personality.hpp"
+#include "quectel_personality.hpp"
 
 namespace modemsim {
 
@@ -43,7 +44,9 @@ SimModule::SimModule(modem::EventLoop& loop, int pty_master_fd, const SimOptions
       options_(options),
       line_(pty_master_fd, loop.clock(), options.baud),
       server_(line_, loop, std::chrono::milliseconds(options.latency_ms)) {
-  Ec200uSettings settings;
+  QuectelSettings settings;
+  settings.model = find_quectel_model(options.model);
+  if (settings.model == nullptr) throw std::invalid_argument("no such model: " + options.model);
   settings.broker_host = options.broker_host;
   settings.broker_port = options.broker_port;
   settings.rtt = std::chrono::milliseconds(options.rtt_ms);
@@ -52,7 +55,7 @@ SimModule::SimModule(modem::EventLoop& loop, int pty_master_fd, const SimOptions
     // After the OK has gone out: it was scheduled first for the same moment.
     loop_.call_after(std::chrono::milliseconds(options_.latency_ms), [this] { reboot(); });
   };
-  personality_ = std::make_unique<Ec200uPersonality>(loop, server_, world_, std::move(settings));
+  personality_ = std::make_unique<QuectelPersonality>(loop, server_, world_, std::move(settings));
   server_.set_personality(*personality_);
   server_.set_trace(options.verbose);
   line_.on_receive([this](std::string_view bytes, modem::TimePoint at) { server_.receive(bytes, at); });

@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "at_server.hpp"
-#include "ec200u_personality.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "personality.hpp"
+#include "quectel_personality.hpp"
 #include "serial_line.hpp"
 #include "world.hpp"
 
@@ -19,14 +19,14 @@ namespace modemsim {
 struct SimOptions {
   std::string link;  // --link: symlink to the pty slave
   std::string broker_host = "127.0.0.1";
-  int broker_port = 1883;  // --broker HOST:PORT
-  std::string control;     // --control: UNIX socket path, empty for none
-  std::string model = "ec200u";
-  int baud = 0;        // 0: unpaced
-  int latency_ms = 0;  // processing time before OK or the prompt
-  int rtt_ms = 0;      // network round trip before server-acknowledged results
-  int boot_ms = 0;     // silence before the boot URCs
-  bool echo = true;    // ATE1 after boot, as real modules
+  int broker_port = 1883;        // --broker HOST:PORT
+  std::string control;           // --control: UNIX socket path, empty for none
+  std::string model = "ec200u";  // --model: a row of quectel_models.hpp
+  int baud = 0;                  // 0: unpaced
+  int latency_ms = 0;            // processing time before OK or the prompt
+  int rtt_ms = 0;                // network round trip before server-acknowledged results
+  int boot_ms = 0;               // silence before the boot URCs
+  bool echo = true;              // ATE1 after boot, as real modules
   // --recv-form: how +QMTRECV carries a message when AT+QMTCFG="recv/mode" asks for the length
   RecvForm recv_form = RecvForm::kDocumented;
   bool verbose = false;
@@ -45,6 +45,8 @@ class SimModule {
   std::string control(std::string_view command_line);
 
   SerialLine& line() { return line_; }
+  // The module it plays, for people: "Quectel EC25".
+  std::string description() const { return personality_->description(); }
 
  private:
   std::string stats_json() const;

@@ -1,6 +1,8 @@
-// The Quectel EC200U (and the EC2x/EC200x family it shares its AT dialect with): the command set
-// of the EC2x and EC200x MQTT application notes (seeds 001, 002) and the field guide (seed 000),
-// with the behaviour the field notes report where it differs from the documents.
+// The Quectel modules of the QMT dialect: the command set of the EC2x and EC200x MQTT application
+// notes (seeds/001, seeds/002) and the field guide (seeds/000), with the behaviour the field notes
+// report where it differs from the documents. Which module it is (EC200U, EC25, EC200S) is a row of
+// the model table (quectel_models.hpp): where the documents differ, the row decides the answer.
+// The shared V.250 and 3GPP commands are answered by the GppBasics it composes.
 #pragma once
 
 #include <array>
@@ -11,8 +13,10 @@
 #include <optional>
 #include <string>
 
+#include "gpp_basics.hpp"
 #include "modem/transport/event_loop.hpp"
 #include "personality.hpp"
+#include "quectel_models.hpp"
 #include "sim_mqtt_client.hpp"
 #include "world.hpp"
 
@@ -26,7 +30,8 @@ class AtServer;
 // writes "<topic>","<payload>" whatever was asked.
 enum class RecvForm { kDocumented, kSplit, kNoLength };
 
-struct Ec200uSettings {
+struct QuectelSettings {
+  const QuectelModel* model = nullptr;    // --model; nullptr: the first row (ec200u)
   std::string broker_host = "127.0.0.1";  // where every QMTOPEN really goes (--broker)
   int broker_port = 1883;
   modem::Duration rtt{};                       // --rtt-ms
@@ -34,16 +39,17 @@ struct Ec200uSettings {
   std::function<void()> request_reboot;        // AT+CFUN=1,1
 };
 
-class Ec200uPersonality final : public Personality {
+class QuectelPersonality final : public Personality {
  public:
   static constexpr int kClients = 6;                     // <client_idx> 0-5
   static constexpr std::size_t kMaxPublishBytes = 1500;  // AT+QMTPUBEX note 2
   static constexpr std::size_t kInFlightWindow = 5;      // AT+QMTPUBEX note 1
   static constexpr std::size_t kReceiveSlots = 5;        // AT+QMTRECV <store_status>
 
-  Ec200uPersonality(modem::EventLoop& loop, AtServer& server, World& world, Ec200uSettings settings);
-  ~Ec200uPersonality() override;
+  QuectelPersonality(modem::EventLoop& loop, AtServer& server, World& world, QuectelSettings settings);
+  ~QuectelPersonality() override;
 
+  std::string description() const override;
   std::vector<std::string> boot_urcs() const override;
   void handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) override;
   std::string redact(std::string_view command_line) const override;
@@ -65,9 +71,10 @@ class Ec200uPersonality final : public Personality {
     std::optional<MqttWill> will;
     int ssl_enable = 0;
     int ssl_context = 0;
-    int recv_mode = 0;        // 1: messages are buffered and read with AT+QMTRECV
-    int recv_length = 0;      // 1: +QMTRECV carries <payload_len>
-    int ping_interval_s = 5;  // "qmtping": +QMTSTAT this long after +QMTPING
+    int recv_mode = 0;          // 1: messages are buffered and read with AT+QMTRECV
+    int recv_length = 0;        // 1: +QMTRECV carries <payload_len>
+    int ping_interval_s = 5;    // "qmtping": +QMTSTAT this long after +QMTPING
+    bool echo_payload = false;  // "view/mode" 1: the data after ">" is echoed whatever ATE says
     std::string host;
     int port = 0;
     std::unique_ptr<SimMqttClient> mqtt;
@@ -77,36 +84,41 @@ class Ec200uPersonality final : public Personality {
     std::uint64_t ping_generation = 0;
   };
 
-  using Handler = void (Ec200uPersonality::*)(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  using Handler = void (QuectelPersonality::*)(const AtCommandLine&, const std::shared_ptr<Reply>&);
   static const std::map<std::string, Handler>& handlers();
 
-  // basic and 3GPP commands
-  void at(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void echo_off(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void echo_on(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void identify(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void manufacturer(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void model(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void revision(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void imei(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void imsi(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // Quectel's own identity, SIM and network commands (the 3GPP ones are in basics_)
+  void qgmr(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void iccid(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cmee(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cpin(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void csq(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qcsq(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qnwinfo(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void creg(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cgreg(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cereg(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cops(const AtCommandLine&, const std::shared_ptr<Reply>&);
-  void cfun(const AtCommandLine&, const std::shared_ptr<Reply>&);
   // PDP contexts (Quectel TCP/IP AT commands)
   void qicsgp(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qiact(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qideact(const AtCommandLine&, const std::shared_ptr<Reply>&);
   // MQTT
   void qmtcfg(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // One AT+QMTCFG option (quectel_qmtcfg.cpp): a write, or a query when `query`. It finishes the reply.
+  using OptionHandler = void (QuectelPersonality::*)(Client&, const AtCommandLine&, bool query,
+                                                     const std::shared_ptr<Reply>&);
+  static const std::map<std::string, OptionHandler, std::less<>>& option_handlers();
+  void cfg_integer(const char* option, int& value, long lo, long hi, const AtCommandLine&, bool query,
+                   const std::shared_ptr<Reply>&);
+  void cfg_version(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_pdp_cid(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_keepalive(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_ping_interval(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_session(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_timeout(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_will(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_willex(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_ssl(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_recv_mode(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_send_mode(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_data_format(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_view_mode(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  void cfg_accepted(Client&, const AtCommandLine&, bool, const std::shared_ptr<Reply>&);
+  bool will_fits(const std::string& topic, std::size_t message_bytes) const;
   void qmtopen(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qmtclose(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qmtconn(const AtCommandLine&, const std::shared_ptr<Reply>&);
@@ -117,11 +129,11 @@ class Ec200uPersonality final : public Personality {
   void qmtpub(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qmtrecv(const AtCommandLine&, const std::shared_ptr<Reply>&);
 
-  void registration(const AtCommandLine&, const std::shared_ptr<Reply>&, const char* name, int& mode);
-  std::string registration_line(const char* name, int mode, bool read) const;
-  int registration_stat() const;
-  bool sim_ready(const std::shared_ptr<Reply>& reply) const;
   Client* client_arg(const AtCommandLine& command, const std::shared_ptr<Reply>& reply);
+  // Refusals in the model's form: a bad AT+QMTCFG option or value, a bad argument of another
+  // command. A refusal for the module's state is always a bare ERROR.
+  void bad_option(const std::shared_ptr<Reply>& reply) const;
+  void bad_argument(const std::shared_ptr<Reply>& reply) const;
   void publish(int idx, int msgid, int qos, bool retain, const std::string& topic, std::string payload,
                const std::shared_ptr<Reply>& reply, const char* urc_name);
   void deliver(int idx, MqttMessage message);
@@ -136,11 +148,10 @@ class Ec200uPersonality final : public Personality {
   modem::EventLoop& loop_;
   AtServer& server_;
   World& world_;
-  Ec200uSettings settings_;
+  QuectelSettings settings_;
+  const QuectelModel& model_;
+  GppBasics basics_;  // AT, ATI, the 3GPP commands and their URCs
   std::array<Client, kClients> clients_;
-  int creg_mode_ = 0;
-  int cgreg_mode_ = 0;
-  int cereg_mode_ = 0;
   std::map<std::string, int> next_failures_;  // command name -> result code for its next use
   std::size_t max_in_flight_ = 0;
   std::uint64_t messages_up_before_ = 0;  // figures of clients that no longer exist

@@ -1,9 +1,8 @@
-#include "ec200u_personality.hpp"
+#include "quectel_personality.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <iterator>
 
 #include "at_server.hpp"
 
@@ -11,43 +10,69 @@ namespace modemsim {
 
 namespace {
 
-constexpr const char* kManufacturer = "Quectel";
-constexpr const char* kModel = "EC200U";
-constexpr const char* kRevision = "EC200UCNAAR02A05M08";
+// The simulated device and SIM: the same whichever model plays them.
 constexpr const char* kImei = "866123456789012";
 constexpr const char* kImsi = "001010123456789";
 constexpr const char* kIccid = "89860012345678901234";
 
-// 3GPP TS 27.007 §9.2 codes the module uses here.
-constexpr int kCmeSimNotInserted = 10;
-constexpr int kCmeSimPinRequired = 11;
-constexpr int kCmeInvalidParameter = 50;
+constexpr int kCmeInvalidParameter = GppBasics::kCmeIncorrectParameters;
 
 bool in_range(std::optional<long> v, long lo, long hi) {
   return v && *v >= lo && *v <= hi;
 }
 
-}  // namespace
-
-Ec200uPersonality::Ec200uPersonality(modem::EventLoop& loop, AtServer& server, World& world,
-                                     Ec200uSettings settings)
-    : loop_(loop), server_(server), world_(world), settings_(std::move(settings)) {
-  world_.on_pdp_deactivated = [this](int cid) { on_pdp_deactivated(cid); };
-  world_.on_registration_changed = [this] {
-    // "+CREG: <stat>" and friends, for every registration URC the host enabled.
-    if (creg_mode_ > 0) server_.urc(registration_line("+CREG", creg_mode_, false));
-    if (cgreg_mode_ > 0) server_.urc(registration_line("+CGREG", cgreg_mode_, false));
-    if (cereg_mode_ > 0) server_.urc(registration_line("+CEREG", cereg_mode_, false));
+GppIdentity identity(const QuectelModel& model) {
+  const std::string manufacturer(model.manufacturer);
+  const std::string name(model.model);
+  const std::string revision(model.revision);
+  return GppIdentity{
+      .manufacturer = manufacturer,
+      .model = name,
+      .revision = revision,
+      .imei = kImei,
+      .imsi = kImsi,
+      // Quectel's ATI: manufacturer, model, "Revision: <revision>" (field-notes.md 1.6, a BG96).
+      .ati = {manufacturer, name, "Revision: " + revision},
   };
 }
 
-Ec200uPersonality::~Ec200uPersonality() {
-  world_.on_pdp_deactivated = nullptr;
-  world_.on_registration_changed = nullptr;
+const QuectelModel& model_or_default(const QuectelModel* model) {
+  return model != nullptr ? *model : quectel_models().front();
 }
 
-std::vector<std::string> Ec200uPersonality::boot_urcs() const {
-  // field-notes.md 1.4 (EG25-G): RDY, +CFUN: 1, +CPIN: READY, +QUSIM: 1, +QIND: SMS DONE, PB DONE.
+}  // namespace
+
+QuectelPersonality::QuectelPersonality(modem::EventLoop& loop, AtServer& server, World& world,
+                                       QuectelSettings settings)
+    : loop_(loop),
+      server_(server),
+      world_(world),
+      settings_(std::move(settings)),
+      model_(model_or_default(settings_.model)),
+      basics_(server, world, identity(model_),
+              GppHooks{.radio_off =
+                           [this] {
+                             for (int idx = 0; idx < kClients; ++idx)
+                               close_client(idx);
+                           },
+                       .reboot =
+                           [this] {
+                             if (settings_.request_reboot) settings_.request_reboot();
+                           }}) {
+  world_.on_pdp_deactivated = [this](int cid) { on_pdp_deactivated(cid); };
+}
+
+QuectelPersonality::~QuectelPersonality() {
+  world_.on_pdp_deactivated = nullptr;
+}
+
+std::string QuectelPersonality::description() const {
+  return basics_.identity().manufacturer + " " + basics_.identity().model;
+}
+
+std::vector<std::string> QuectelPersonality::boot_urcs() const {
+  // The same on every model, as an EG25-G (of the seeds/001 family) sent them (field-notes.md 1.4):
+  // RDY, +CFUN: 1, +CPIN: READY, +QUSIM: 1, +QIND: SMS DONE, +QIND: PB DONE.
   std::vector<std::string> urcs = {"RDY", "+CFUN: 1"};
   switch (world_.sim) {
     case World::Sim::kReady:
@@ -63,7 +88,7 @@ std::vector<std::string> Ec200uPersonality::boot_urcs() const {
   return urcs;
 }
 
-std::string Ec200uPersonality::redact(std::string_view line) const {
+std::string QuectelPersonality::redact(std::string_view line) const {
   // AT+QMTCONN=<idx>,"<id>","<user>","<password>" and AT+QICSGP=<cid>,<type>,"<apn>","<user>","<password>"
   const std::string upper = [&] {
     std::string u(line.substr(0, std::min<std::size_t>(line.size(), 12)));
@@ -91,176 +116,57 @@ std::string Ec200uPersonality::redact(std::string_view line) const {
   return out;
 }
 
-const std::map<std::string, Ec200uPersonality::Handler>& Ec200uPersonality::handlers() {
+const std::map<std::string, QuectelPersonality::Handler>& QuectelPersonality::handlers() {
+  // clang-format off
   static const std::map<std::string, Handler> table = {
-      {"", &Ec200uPersonality::at},
-      {"E0", &Ec200uPersonality::echo_off},
-      {"E1", &Ec200uPersonality::echo_on},
-      {"E", &Ec200uPersonality::echo_off},
-      {"I", &Ec200uPersonality::identify},
-      {"I0", &Ec200uPersonality::identify},
-      {"+CGMI", &Ec200uPersonality::manufacturer},
-      {"+GMI", &Ec200uPersonality::manufacturer},
-      {"+CGMM", &Ec200uPersonality::model},
-      {"+GMM", &Ec200uPersonality::model},
-      {"+CGMR", &Ec200uPersonality::revision},
-      {"+GMR", &Ec200uPersonality::revision},
-      {"+QGMR", &Ec200uPersonality::revision},
-      {"+GSN", &Ec200uPersonality::imei},
-      {"+CGSN", &Ec200uPersonality::imei},
-      {"+CIMI", &Ec200uPersonality::imsi},
-      {"+QCCID", &Ec200uPersonality::iccid},
-      {"+CMEE", &Ec200uPersonality::cmee},
-      {"+CPIN", &Ec200uPersonality::cpin},
-      {"+CSQ", &Ec200uPersonality::csq},
-      {"+QCSQ", &Ec200uPersonality::qcsq},
-      {"+QNWINFO", &Ec200uPersonality::qnwinfo},
-      {"+CREG", &Ec200uPersonality::creg},
-      {"+CGREG", &Ec200uPersonality::cgreg},
-      {"+CEREG", &Ec200uPersonality::cereg},
-      {"+COPS", &Ec200uPersonality::cops},
-      {"+CFUN", &Ec200uPersonality::cfun},
-      {"+QICSGP", &Ec200uPersonality::qicsgp},
-      {"+QIACT", &Ec200uPersonality::qiact},
-      {"+QIDEACT", &Ec200uPersonality::qideact},
-      {"+QMTCFG", &Ec200uPersonality::qmtcfg},
-      {"+QMTOPEN", &Ec200uPersonality::qmtopen},
-      {"+QMTCLOSE", &Ec200uPersonality::qmtclose},
-      {"+QMTCONN", &Ec200uPersonality::qmtconn},
-      {"+QMTDISC", &Ec200uPersonality::qmtdisc},
-      {"+QMTSUB", &Ec200uPersonality::qmtsub},
-      {"+QMTUNS", &Ec200uPersonality::qmtuns},
-      {"+QMTPUBEX", &Ec200uPersonality::qmtpubex},
-      {"+QMTPUB", &Ec200uPersonality::qmtpub},
-      {"+QMTRECV", &Ec200uPersonality::qmtrecv},
+      {"+QGMR", &QuectelPersonality::qgmr},
+      {"+QCCID", &QuectelPersonality::iccid},
+      {"+QCSQ", &QuectelPersonality::qcsq},
+      {"+QNWINFO", &QuectelPersonality::qnwinfo},
+      {"+QICSGP", &QuectelPersonality::qicsgp},
+      {"+QIACT", &QuectelPersonality::qiact},
+      {"+QIDEACT", &QuectelPersonality::qideact},
+      {"+QMTCFG", &QuectelPersonality::qmtcfg},
+      {"+QMTOPEN", &QuectelPersonality::qmtopen},
+      {"+QMTCLOSE", &QuectelPersonality::qmtclose},
+      {"+QMTCONN", &QuectelPersonality::qmtconn},
+      {"+QMTDISC", &QuectelPersonality::qmtdisc},
+      {"+QMTSUB", &QuectelPersonality::qmtsub},
+      {"+QMTUNS", &QuectelPersonality::qmtuns},
+      {"+QMTPUBEX", &QuectelPersonality::qmtpubex},
+      {"+QMTPUB", &QuectelPersonality::qmtpub},
+      {"+QMTRECV", &QuectelPersonality::qmtrecv},
   };
+  // clang-format on
   return table;
 }
 
-void Ec200uPersonality::handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   const auto& table = handlers();
-  const auto it = table.find(command.name);
-  if (it == table.end()) {
+  if (const auto it = table.find(command.name); it != table.end()) {
+    (this->*(it->second))(command, reply);
+  } else if (!basics_.handle(command, reply)) {
     reply->error();  // unknown commands answer ERROR, as a module does
-    return;
   }
-  (this->*(it->second))(command, reply);
 }
 
-// ---- basic and 3GPP commands ---------------------------------------------------------------
+// ---- Quectel identity, SIM and network commands --------------------------------------------
 
-void Ec200uPersonality::at(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qgmr(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
+  reply->line(basics_.identity().revision);
   reply->ok();
 }
 
-void Ec200uPersonality::echo_off(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  server_.set_echo(false);  // this very line was echoed already (field-notes.md 1.6, AT&FZE0)
-  reply->ok();
-}
-
-void Ec200uPersonality::echo_on(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  server_.set_echo(true);
-  reply->ok();
-}
-
-void Ec200uPersonality::identify(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kManufacturer);
-  reply->line(kModel);
-  reply->line(std::string("Revision: ") + kRevision);
-  reply->ok();
-}
-
-void Ec200uPersonality::manufacturer(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kManufacturer);
-  reply->ok();
-}
-
-void Ec200uPersonality::model(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kModel);
-  reply->ok();
-}
-
-void Ec200uPersonality::revision(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  reply->line(kRevision);
-  reply->ok();
-}
-
-void Ec200uPersonality::imei(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kTest) {
-    reply->ok();
-    return;
-  }
-  reply->line(kImei);
-  reply->ok();
-}
-
-bool Ec200uPersonality::sim_ready(const std::shared_ptr<Reply>& reply) const {
-  switch (world_.sim) {
-    case World::Sim::kReady:
-      return true;
-    case World::Sim::kAbsent:
-      reply->cme_error(kCmeSimNotInserted);
-      return false;
-    case World::Sim::kPinRequired:
-      reply->cme_error(kCmeSimPinRequired);
-      return false;
-  }
-  return false;
-}
-
-void Ec200uPersonality::imsi(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  if (!sim_ready(reply)) return;
-  reply->line(kImsi);
-  reply->ok();
-}
-
-void Ec200uPersonality::iccid(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::iccid(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
   if (world_.sim == World::Sim::kAbsent) {
-    reply->cme_error(kCmeSimNotInserted);
+    reply->cme_error(GppBasics::kCmeSimNotInserted);
     return;
   }
   reply->line(std::string("+QCCID: ") + kIccid);
   reply->ok();
 }
 
-void Ec200uPersonality::cmee(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kRead) {
-    reply->line(fmt::format("+CMEE: {}", server_.cmee()));
-    reply->ok();
-  } else if (command.form == AtCommandLine::Form::kWrite && in_range(command.integer(0), 0, 2)) {
-    server_.set_cmee(static_cast<int>(*command.integer(0)));
-    reply->ok();
-  } else {
-    reply->error();
-  }
-}
-
-void Ec200uPersonality::cpin(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form != AtCommandLine::Form::kRead) {
-    reply->error();
-    return;
-  }
-  switch (world_.sim) {
-    case World::Sim::kReady:
-      reply->line("+CPIN: READY");
-      break;
-    case World::Sim::kPinRequired:
-      reply->line("+CPIN: SIM PIN");
-      break;
-    case World::Sim::kAbsent:
-      reply->cme_error(kCmeSimNotInserted);
-      return;
-  }
-  reply->ok();
-}
-
-void Ec200uPersonality::csq(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
-  // 99,99: not known or not detectable (27.007 §8.5)
-  reply->line(world_.registered() ? fmt::format("+CSQ: {},99", world_.csq_rssi) : std::string("+CSQ: 99,99"));
-  reply->ok();
-}
-
-void Ec200uPersonality::qcsq(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qcsq(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
   if (world_.registered()) {
     const int rssi_dbm = -113 + 2 * world_.csq_rssi;
     reply->line(fmt::format("+QCSQ: \"LTE\",{},{},{},{}", rssi_dbm, rssi_dbm - 25, 150, -10));
@@ -270,97 +176,16 @@ void Ec200uPersonality::qcsq(const AtCommandLine&, const std::shared_ptr<Reply>&
   reply->ok();
 }
 
-void Ec200uPersonality::qnwinfo(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qnwinfo(const AtCommandLine&, const std::shared_ptr<Reply>& reply) {
   reply->line(world_.registered()
                   ? fmt::format("+QNWINFO: \"FDD LTE\",\"{}\",\"LTE BAND 3\",1650", world_.operator_numeric)
                   : std::string("+QNWINFO: No Service"));
   reply->ok();
 }
 
-int Ec200uPersonality::registration_stat() const {
-  if (world_.registered()) return 1;                                   // registered, home
-  if (world_.sim != World::Sim::kReady || !world_.radio_on) return 0;  // not searching
-  return 2;                                                            // searching
-}
-
-std::string Ec200uPersonality::registration_line(const char* name, int mode, bool read) const {
-  std::string line = std::string(name) + ": ";
-  if (read) line += std::to_string(mode) + ",";
-  line += std::to_string(registration_stat());
-  if (mode >= 2 && registration_stat() == 1) line += ",\"1A2B\",\"0C3D4E5F\",7";
-  return line;
-}
-
-void Ec200uPersonality::registration(const AtCommandLine& command, const std::shared_ptr<Reply>& reply,
-                                     const char* name, int& mode) {
-  if (command.form == AtCommandLine::Form::kRead) {
-    reply->line(registration_line(name, mode, true));
-    reply->ok();
-  } else if (command.form == AtCommandLine::Form::kWrite && in_range(command.integer(0), 0, 2)) {
-    mode = static_cast<int>(*command.integer(0));
-    reply->ok();
-  } else if (command.form == AtCommandLine::Form::kTest) {
-    reply->line(std::string(name) + ": (0-2)");
-    reply->ok();
-  } else {
-    reply->error();
-  }
-}
-
-void Ec200uPersonality::creg(const AtCommandLine& c, const std::shared_ptr<Reply>& r) {
-  registration(c, r, "+CREG", creg_mode_);
-}
-void Ec200uPersonality::cgreg(const AtCommandLine& c, const std::shared_ptr<Reply>& r) {
-  registration(c, r, "+CGREG", cgreg_mode_);
-}
-void Ec200uPersonality::cereg(const AtCommandLine& c, const std::shared_ptr<Reply>& r) {
-  registration(c, r, "+CEREG", cereg_mode_);
-}
-
-void Ec200uPersonality::cops(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form != AtCommandLine::Form::kRead) {
-    reply->ok();  // automatic selection is all the simulated network offers
-    return;
-  }
-  reply->line(world_.registered() ? fmt::format("+COPS: 0,0,\"{}\",7", world_.operator_name)
-                                  : std::string("+COPS: 0"));
-  reply->ok();
-}
-
-void Ec200uPersonality::cfun(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kRead) {
-    reply->line(fmt::format("+CFUN: {}", world_.radio_on ? 1 : 0));
-    reply->ok();
-    return;
-  }
-  const auto fun = command.integer(0);
-  if (command.form != AtCommandLine::Form::kWrite || !(fun == 0 || fun == 1 || fun == 4)) {
-    reply->error();
-    return;
-  }
-  if (command.integer(1) == 1) {
-    reply->ok();
-    if (settings_.request_reboot)
-      settings_.request_reboot();  // the OK goes out first: AtServer holds the reboot's silence
-    return;
-  }
-  const bool radio = *fun == 1;
-  if (!radio) {
-    // Minimum functionality: the data connections go with the radio.
-    for (int idx = 0; idx < kClients; ++idx)
-      close_client(idx);
-    for (auto& [cid, context] : world_.contexts) {
-      context.active = false;
-      context.address.clear();
-    }
-  }
-  world_.set_registration_inputs(radio, world_.network_up);
-  reply->ok();
-}
-
 // ---- PDP contexts -------------------------------------------------------------------------
 
-void Ec200uPersonality::qicsgp(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qicsgp(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   const auto cid = command.integer(0);
   if (command.form != AtCommandLine::Form::kWrite || !in_range(cid, 1, 16)) {
     reply->error();
@@ -385,7 +210,7 @@ void Ec200uPersonality::qicsgp(const AtCommandLine& command, const std::shared_p
   reply->ok();
 }
 
-void Ec200uPersonality::qiact(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qiact(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   if (command.form == AtCommandLine::Form::kRead) {
     for (const auto& [cid, context] : world_.contexts) {
       if (context.active)
@@ -410,7 +235,7 @@ void Ec200uPersonality::qiact(const AtCommandLine& command, const std::shared_pt
   reply->ok();
 }
 
-void Ec200uPersonality::qideact(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qideact(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   const auto cid = command.integer(0);
   if (command.form != AtCommandLine::Form::kWrite || !in_range(cid, 1, 16)) {
     reply->error();
@@ -427,7 +252,7 @@ void Ec200uPersonality::qideact(const AtCommandLine& command, const std::shared_
   reply->ok();
 }
 
-void Ec200uPersonality::on_pdp_deactivated(int cid) {
+void QuectelPersonality::on_pdp_deactivated(int cid) {
   // The network took the context away: +QIURC: "pdpdeact",<cid>, and every MQTT connection over
   // it is gone (reported as closed by the peer).
   server_.urc(fmt::format("+QIURC: \"pdpdeact\",{}", cid));
@@ -441,17 +266,37 @@ void Ec200uPersonality::on_pdp_deactivated(int cid) {
 
 // ---- MQTT -----------------------------------------------------------------------------------
 
-Ec200uPersonality::Client* Ec200uPersonality::client_arg(const AtCommandLine& command,
-                                                         const std::shared_ptr<Reply>& reply) {
+QuectelPersonality::Client* QuectelPersonality::client_arg(const AtCommandLine& command,
+                                                           const std::shared_ptr<Reply>& reply) {
   const auto idx = command.integer(0);
   if (!in_range(idx, 0, kClients - 1)) {
-    reply->error();
+    bad_argument(reply);
     return nullptr;
   }
   return &clients_[static_cast<std::size_t>(*idx)];
 }
 
-void Ec200uPersonality::make_client(int idx) {
+namespace {
+
+void refuse(const std::shared_ptr<Reply>& reply, ErrorForm form) {
+  if (form == ErrorForm::kCmeError) {
+    reply->cme_error(kCmeInvalidParameter);
+  } else {
+    reply->error();
+  }
+}
+
+}  // namespace
+
+void QuectelPersonality::bad_option(const std::shared_ptr<Reply>& reply) const {
+  refuse(reply, model_.bad_option);
+}
+
+void QuectelPersonality::bad_argument(const std::shared_ptr<Reply>& reply) const {
+  refuse(reply, model_.bad_argument);
+}
+
+void QuectelPersonality::make_client(int idx) {
   SimMqttClient::Events events;
   events.opened = [this, idx](bool ok) {
     server_.urc(fmt::format("+QMTOPEN: {},{}", idx, ok ? 0 : 5));  // 5: network connection error
@@ -492,7 +337,7 @@ void Ec200uPersonality::make_client(int idx) {
   clients_[idx].mqtt->set_network_up(world_.network_up);
 }
 
-void Ec200uPersonality::close_client(int idx) {
+void QuectelPersonality::close_client(int idx) {
   Client& client = clients_[idx];
   ++client.ping_generation;
   client.host.clear();
@@ -503,144 +348,7 @@ void Ec200uPersonality::close_client(int idx) {
   if (client.mqtt) client.mqtt->drop();
 }
 
-void Ec200uPersonality::qmtcfg(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
-  if (command.form == AtCommandLine::Form::kTest) {
-    reply->line("+QMTCFG: \"version\",(0-5),(3,4)");
-    reply->line("+QMTCFG: \"pdpcid\",(0-5),(1-16)");
-    reply->line("+QMTCFG: \"ssl\",(0-5),(0,1),(0-5)");
-    reply->line("+QMTCFG: \"keepalive\",(0-5),(0-3600)");
-    reply->line("+QMTCFG: \"session\",(0-5),(0,1)");
-    reply->line("+QMTCFG: \"timeout\",(0-5),(1-60),(0-10),(0,1)");
-    reply->line("+QMTCFG: \"will\",(0-5),(0,1),(0-2),(0,1),\"willtopic\",\"willmessage\"");
-    reply->line("+QMTCFG: \"recv/mode\",(0-5),(0,1),(0,1)");
-    reply->line("+QMTCFG: \"qmtping\",(0-5),(5-60)");
-    reply->ok();
-    return;
-  }
-  std::string option = command.string(0).value_or("");
-  for (char& c : option)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const auto idx = command.integer(1);
-  if (command.form != AtCommandLine::Form::kWrite || !in_range(idx, 0, kClients - 1)) {
-    reply->error();
-    return;
-  }
-  Client& client = clients_[static_cast<std::size_t>(*idx)];
-  const bool query = command.count() == 2;
-  // "If MQTT connection is not established, the response is OK, else ERROR" (QMTCFG write forms).
-  if (!query && client.mqtt && client.mqtt->open_or_connected()) {
-    reply->error();
-    return;
-  }
-  auto number = [&](std::size_t i, long lo, long hi) -> std::optional<int> {
-    const auto v = command.integer(i);
-    if (!in_range(v, lo, hi)) return std::nullopt;
-    return static_cast<int>(*v);
-  };
-  auto bad = [&] { reply->cme_error(kCmeInvalidParameter); };
-
-  // The options that are one integer within a documented range (AT+QMTCFG parameter table).
-  struct IntegerOption {
-    const char* name;
-    long lo;
-    long hi;
-    int Client::*value;
-  };
-  static constexpr IntegerOption kIntegerOptions[] = {
-      {"version", 3, 4, &Client::version},
-      {"pdpcid", 1, 16, &Client::pdp_cid},
-      {"keepalive", 0, 3600, &Client::keepalive_s},
-      {"qmtping", 5, 60, &Client::ping_interval_s},
-  };
-  const auto integer_option = std::find_if(std::begin(kIntegerOptions), std::end(kIntegerOptions),
-                                           [&](const IntegerOption& o) { return option == o.name; });
-
-  if (integer_option != std::end(kIntegerOptions)) {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"{}\",{}", integer_option->name, client.*(integer_option->value)));
-    } else if (auto v = number(2, integer_option->lo, integer_option->hi)) {
-      client.*(integer_option->value) = *v;
-    } else {
-      return bad();
-    }
-  } else if (option == "session") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"session\",{}", client.clean_session ? 1 : 0));
-    } else if (auto v = number(2, 0, 1)) {
-      client.clean_session = *v == 1;
-    } else {
-      return bad();
-    }
-  } else if (option == "timeout") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"timeout\",{},{},{}", client.timeouts.packet_timeout_s,
-                              client.timeouts.retry_times, client.timeout_notice ? 1 : 0));
-    } else if (auto t = number(2, 1, 60)) {
-      client.timeouts.packet_timeout_s = *t;
-      if (command.count() > 3) {
-        const auto r = number(3, 0, 10);
-        if (!r) return bad();
-        client.timeouts.retry_times = *r;
-      }
-      if (command.count() > 4) {
-        const auto n = number(4, 0, 1);
-        if (!n) return bad();
-        client.timeout_notice = *n == 1;
-      }
-    } else {
-      return bad();
-    }
-  } else if (option == "will") {
-    if (query) {
-      reply->line(client.will
-                      ? fmt::format("+QMTCFG: \"will\",1,{},{},\"{}\",\"{}\"", client.will->qos,
-                                    client.will->retain ? 1 : 0, client.will->topic, client.will->payload)
-                      : std::string("+QMTCFG: \"will\",0"));
-    } else {
-      const auto flag = number(2, 0, 1);
-      if (!flag) return bad();
-      if (*flag == 0) {
-        client.will.reset();
-      } else {
-        // "If <will_flag>=1, then <will_qos>, <will_retain>, <will_topic> and <will_msg> must be present."
-        const auto qos = number(3, 0, 2);
-        const auto retain = number(4, 0, 1);
-        if (!qos || !retain || command.count() < 7 || command.string(5)->empty()) return bad();
-        client.will = MqttWill{*command.string(5), *command.string(6), *qos, *retain == 1};
-      }
-    }
-  } else if (option == "ssl") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"ssl\",{},{}", client.ssl_enable, client.ssl_context));
-    } else if (auto v = number(2, 0, 1)) {
-      client.ssl_enable = *v;
-      client.ssl_context = number(3, 0, 5).value_or(0);
-    } else {
-      return bad();
-    }
-  } else if (option == "recv/mode") {
-    if (query) {
-      reply->line(fmt::format("+QMTCFG: \"recv/mode\",{},{}", client.recv_mode, client.recv_length));
-    } else if (auto m = number(2, 0, 1)) {
-      client.recv_mode = *m;
-      if (command.count() > 3) {
-        const auto l = number(3, 0, 1);
-        if (!l) return bad();
-        client.recv_length = *l;
-      }
-    } else {
-      return bad();
-    }
-  } else if (option == "willex" || option == "send/mode" || option == "dataformat" || option == "view/mode" ||
-             option == "edit/timeout" || option == "aliauth" || option == "onenet" || option == "hwauth") {
-    // EC200x options (seed 002) that change nothing the simulation models: accepted.
-  } else {
-    return bad();
-  }
-  reply->ok();
-}
-
-std::optional<int> Ec200uPersonality::take_failure(const std::string& command) {
+std::optional<int> QuectelPersonality::take_failure(const std::string& command) {
   auto it = next_failures_.find(command);
   if (it == next_failures_.end()) return std::nullopt;
   const int code = it->second;
@@ -648,7 +356,7 @@ std::optional<int> Ec200uPersonality::take_failure(const std::string& command) {
   return code;
 }
 
-void Ec200uPersonality::qmtopen(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtopen(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   if (command.form == AtCommandLine::Form::kRead) {
     for (int idx = 0; idx < kClients; ++idx) {
       const Client& client = clients_[idx];
@@ -664,8 +372,9 @@ void Ec200uPersonality::qmtopen(const AtCommandLine& command, const std::shared_
   const int idx = static_cast<int>(*command.integer(0));
   const auto host = command.string(1);
   const auto port = command.integer(2);
+  // <host_name>: "The maximum size is 100 bytes"; <port> 1-65535 (seeds/001 and 002 §3.3.2 alike)
   if (command.count() != 3 || !host || host->empty() || host->size() > 100 || !in_range(port, 1, 65535)) {
-    reply->error();
+    bad_argument(reply);
     return;
   }
   reply->ok();
@@ -681,7 +390,7 @@ void Ec200uPersonality::qmtopen(const AtCommandLine& command, const std::shared_
   client->mqtt->open();
 }
 
-void Ec200uPersonality::qmtclose(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtclose(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const int idx = static_cast<int>(*command.integer(0));
@@ -694,7 +403,7 @@ void Ec200uPersonality::qmtclose(const AtCommandLine& command, const std::shared
   server_.urc(fmt::format("+QMTCLOSE: {},0", idx));
 }
 
-void Ec200uPersonality::qmtconn(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtconn(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   if (command.form == AtCommandLine::Form::kRead) {
     for (int idx = 0; idx < kClients; ++idx) {
       const Client& client = clients_[idx];
@@ -712,8 +421,14 @@ void Ec200uPersonality::qmtconn(const AtCommandLine& command, const std::shared_
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const auto client_id = command.string(1);
-  if (!client_id || client_id->empty() || command.count() > 4 || !client->mqtt ||
-      client->mqtt->state() != SimMqttClient::State::kOpen) {
+  // seeds/001: "<clientID>"[,"<username>"[,"<password>"]]; seeds/002 §3.3.4:
+  // <clientid>[,<username>,<password>], a user name only with its password.
+  const bool user_without_password = command.count() == 3 && model_.credentials_in_pairs;
+  if (!client_id || client_id->empty() || command.count() > 4 || user_without_password) {
+    bad_argument(reply);
+    return;
+  }
+  if (!client->mqtt || client->mqtt->state() != SimMqttClient::State::kOpen) {
     reply->error();
     return;
   }
@@ -729,7 +444,7 @@ void Ec200uPersonality::qmtconn(const AtCommandLine& command, const std::shared_
   client->mqtt->connect(options);
 }
 
-void Ec200uPersonality::qmtdisc(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtdisc(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const int idx = static_cast<int>(*command.integer(0));
@@ -748,44 +463,50 @@ void Ec200uPersonality::qmtdisc(const AtCommandLine& command, const std::shared_
   server_.urc(fmt::format("+QMTDISC: {},0", idx));
 }
 
-void Ec200uPersonality::qmtsub(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtsub(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const auto msgid = command.integer(1);
   std::vector<std::pair<std::string, int>> topics;
   for (std::size_t i = 2; i + 1 < command.count(); i += 2) {
     const auto qos = command.integer(i + 1);
-    if (!command.quoted(i) || command.string(i)->empty() || !in_range(qos, 0, 2)) return reply->error();
+    if (!command.quoted(i) || command.string(i)->empty() || !in_range(qos, 0, 2)) return bad_argument(reply);
     topics.emplace_back(*command.string(i), static_cast<int>(*qos));
   }
-  if (!in_range(msgid, 1, 65535) || topics.empty() || command.count() % 2 != 0 ||
-      !client->mqtt->subscribe(static_cast<int>(*msgid), topics)) {
+  if (!in_range(msgid, 1, 65535) || topics.empty() || command.count() % 2 != 0) {
+    bad_argument(reply);
+    return;
+  }
+  if (!client->mqtt || !client->mqtt->subscribe(static_cast<int>(*msgid), topics)) {
     reply->error();
     return;
   }
   reply->ok();
 }
 
-void Ec200uPersonality::qmtuns(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtuns(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const auto msgid = command.integer(1);
   std::vector<std::string> topics;
   for (std::size_t i = 2; i < command.count(); ++i) {
-    if (!command.quoted(i) || command.string(i)->empty()) return reply->error();
+    if (!command.quoted(i) || command.string(i)->empty()) return bad_argument(reply);
     topics.push_back(*command.string(i));
   }
-  if (!in_range(msgid, 1, 65535) || topics.empty() || !client->mqtt ||
-      !client->mqtt->unsubscribe(static_cast<int>(*msgid), topics)) {
+  if (!in_range(msgid, 1, 65535) || topics.empty()) {
+    bad_argument(reply);
+    return;
+  }
+  if (!client->mqtt || !client->mqtt->unsubscribe(static_cast<int>(*msgid), topics)) {
     reply->error();
     return;
   }
   reply->ok();
 }
 
-void Ec200uPersonality::publish(int idx, int msgid, int qos, bool retain, const std::string& topic,
-                                std::string payload, const std::shared_ptr<Reply>& reply,
-                                const char* urc_name) {
+void QuectelPersonality::publish(int idx, int msgid, int qos, bool retain, const std::string& topic,
+                                 std::string payload, const std::shared_ptr<Reply>& reply,
+                                 const char* urc_name) {
   Client& client = clients_[idx];
   if (!client.mqtt || client.mqtt->state() != SimMqttClient::State::kConnected) {
     reply->error();
@@ -803,7 +524,7 @@ void Ec200uPersonality::publish(int idx, int msgid, int qos, bool retain, const 
   reply->ok();
 }
 
-void Ec200uPersonality::qmtpubex(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtpubex(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const int idx = static_cast<int>(*command.integer(0));
@@ -814,8 +535,11 @@ void Ec200uPersonality::qmtpubex(const AtCommandLine& command, const std::shared
   const bool msgid_ok = qos == 0 ? msgid == 0 : in_range(msgid, 1, 65535);
   if (command.count() != 6 || !in_range(qos, 0, 2) || !msgid_ok || !in_range(retain, 0, 1) ||
       !command.quoted(4) || command.string(4)->empty() ||
-      !in_range(length, 0, static_cast<long>(kMaxPublishBytes)) || !client->mqtt ||
-      client->mqtt->state() != SimMqttClient::State::kConnected) {
+      !in_range(length, 0, static_cast<long>(kMaxPublishBytes))) {
+    bad_argument(reply);
+    return;
+  }
+  if (!client->mqtt || client->mqtt->state() != SimMqttClient::State::kConnected) {
     reply->error();
     return;
   }
@@ -826,14 +550,20 @@ void Ec200uPersonality::qmtpubex(const AtCommandLine& command, const std::shared
     return;
   }
   const std::string topic = *command.string(4);
-  reply->prompt(static_cast<std::size_t>(*length),
-                [this, idx, msgid = static_cast<int>(*msgid), qos = static_cast<int>(*qos),
-                 retain = *retain == 1, topic, reply](std::string payload) {
-                  publish(idx, msgid, qos, retain, topic, std::move(payload), reply, "+QMTPUBEX");
-                });
+  reply->prompt(
+      static_cast<std::size_t>(*length),
+      [this, idx, msgid = static_cast<int>(*msgid), qos = static_cast<int>(*qos), retain = *retain == 1,
+       topic, reply](std::string payload) {
+        publish(idx, msgid, qos, retain, topic, std::move(payload), reply, "+QMTPUBEX");
+      },
+      client->echo_payload ? Reply::DataEcho::kAlways : Reply::DataEcho::kAsCommands);
 }
 
-void Ec200uPersonality::qmtpub(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtpub(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+  if (!model_.qmtpub) {
+    reply->error();  // a command this module does not have
+    return;
+  }
   Client* client = client_arg(command, reply);
   if (client == nullptr) return;
   const int idx = static_cast<int>(*command.integer(0));
@@ -864,7 +594,7 @@ void Ec200uPersonality::qmtpub(const AtCommandLine& command, const std::shared_p
   }
 }
 
-std::string Ec200uPersonality::recv_line(int idx, const MqttMessage& message) const {
+std::string QuectelPersonality::recv_line(int idx, const MqttMessage& message) const {
   // +QMTRECV: <client_idx>,<msgID>,"<topic>",[<payload_len>,]"<payload>" with the topic and the
   // payload raw, unescaped, as the modules send them (field-notes.md 2.1).
   const Client& client = clients_[idx];
@@ -878,7 +608,7 @@ std::string Ec200uPersonality::recv_line(int idx, const MqttMessage& message) co
   return head + "\"" + message.payload + "\"";
 }
 
-void Ec200uPersonality::deliver(int idx, MqttMessage message) {
+void QuectelPersonality::deliver(int idx, MqttMessage message) {
   Client& client = clients_[idx];
   if (client.recv_mode == 0) {
     server_.urc(recv_line(idx, message));
@@ -888,7 +618,7 @@ void Ec200uPersonality::deliver(int idx, MqttMessage message) {
   fill_slots(idx);
 }
 
-void Ec200uPersonality::fill_slots(int idx) {
+void QuectelPersonality::fill_slots(int idx) {
   Client& client = clients_[idx];
   for (std::size_t slot = 0; slot < kReceiveSlots && !client.backlog.empty(); ++slot) {
     if (client.slots[slot]) continue;
@@ -898,7 +628,7 @@ void Ec200uPersonality::fill_slots(int idx) {
   }
 }
 
-void Ec200uPersonality::qmtrecv(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+void QuectelPersonality::qmtrecv(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
   if (command.form == AtCommandLine::Form::kTest) {
     reply->ok();
     return;
@@ -927,7 +657,7 @@ void Ec200uPersonality::qmtrecv(const AtCommandLine& command, const std::shared_
   if (command.count() > 1) {
     const auto id = command.integer(1);
     if (!in_range(id, 0, static_cast<long>(kReceiveSlots) - 1)) {
-      reply->error();
+      bad_argument(reply);
       return;
     }
     first = last = static_cast<std::size_t>(*id);
@@ -943,7 +673,7 @@ void Ec200uPersonality::qmtrecv(const AtCommandLine& command, const std::shared_
 
 // ---- faults and figures --------------------------------------------------------------------
 
-void Ec200uPersonality::power_cycle() {
+void QuectelPersonality::power_cycle() {
   for (int idx = 0; idx < kClients; ++idx) {
     close_client(idx);
     if (clients_[idx].mqtt) {
@@ -952,17 +682,16 @@ void Ec200uPersonality::power_cycle() {
     }
     clients_[idx] = Client{};  // QMTCFG settings are lost at power-down (field-notes.md 2.4)
   }
-  creg_mode_ = cgreg_mode_ = cereg_mode_ = 0;
-  for (auto& [cid, context] : world_.contexts) {
-    context.active = false;
-    context.address.clear();
-  }
-  world_.radio_on = true;
+  basics_.power_cycle();
   next_failures_.clear();
 }
 
-std::string Ec200uPersonality::drop_mqtt_session(int idx, int code) {
+std::string QuectelPersonality::drop_mqtt_session(int idx, int code) {
   if (idx < 0 || idx >= kClients) return "client index must be 0-5";
+  if (model_.max_qmtstat_code && (code < 1 || code > *model_.max_qmtstat_code)) {
+    return fmt::format("+QMTSTAT code {} is not defined for the {} ({} defines 1-{}, the rest is reserved)",
+                       code, model_.name, model_.document, *model_.max_qmtstat_code);
+  }
   Client& client = clients_[idx];
   if (!client.mqtt || !client.mqtt->open_or_connected()) return fmt::format("client {} is not open", idx);
   close_client(idx);
@@ -970,7 +699,7 @@ std::string Ec200uPersonality::drop_mqtt_session(int idx, int code) {
   return {};
 }
 
-void Ec200uPersonality::arm_ping_watch(int idx) {
+void QuectelPersonality::arm_ping_watch(int idx) {
   // With the network down no PINGRESP can come: after one keep-alive period the module reports
   // +QMTPING: <idx>,1, and "qmtping" seconds later gives up with +QMTSTAT: <idx>,2.
   Client& client = clients_[idx];
@@ -990,7 +719,7 @@ void Ec200uPersonality::arm_ping_watch(int idx) {
   });
 }
 
-void Ec200uPersonality::network_changed() {
+void QuectelPersonality::network_changed() {
   for (int idx = 0; idx < kClients; ++idx) {
     Client& client = clients_[idx];
     if (client.mqtt) client.mqtt->set_network_up(world_.network_up);
@@ -1002,7 +731,7 @@ void Ec200uPersonality::network_changed() {
   }
 }
 
-std::string Ec200uPersonality::fail_next(const std::string& command, int code) {
+std::string QuectelPersonality::fail_next(const std::string& command, int code) {
   if (command == "qmtopen") {
     if (code < -1 || code > 5) return "QMTOPEN result codes are -1..5";
     next_failures_["+QMTOPEN"] = code;
@@ -1014,7 +743,7 @@ std::string Ec200uPersonality::fail_next(const std::string& command, int code) {
   return {};
 }
 
-Personality::MqttFigures Ec200uPersonality::mqtt_figures() const {
+Personality::MqttFigures QuectelPersonality::mqtt_figures() const {
   MqttFigures figures;
   figures.messages_up = messages_up_before_;
   figures.messages_down = messages_down_before_;
