@@ -4,7 +4,6 @@
 // modemsim personality (tests/integration/CMakeLists.txt), so it is also the proof that a module
 // of each family is recognised and driven through the same seam (issue 11).
 #include <cctype>
-#include <cstdlib>
 
 #include "daemon_e2e.hpp"
 
@@ -31,16 +30,6 @@ void PrintTo(const FaultStep& f, std::ostream* os) {
   *os << f.name;
 }
 
-// The family `auto` must find for the module modemsim plays (CELLMQTT_TEST_MODEMSIM_MODEL, set by
-// ctest; modemsim's default is the EC200U).
-std::string expected_family() {
-  const char* model = std::getenv("CELLMQTT_TEST_MODEMSIM_MODEL");
-  const std::string name = model != nullptr ? model : "ec200u";
-  if (name == "ec2x") return "Quectel EC2x/EG9x/EM05";
-  if (name == "ec200x") return "Quectel EC200x/EC600x/EG912Y";
-  return "Quectel EC200U";
-}
-
 class DaemonFault : public DaemonE2E, public ::testing::WithParamInterface<FaultStep> {};
 
 TEST_P(DaemonFault, IsRecoveredAndBothDirectionsWorkAfterIt) {
@@ -63,7 +52,7 @@ TEST_P(DaemonFault, IsRecoveredAndBothDirectionsWorkAfterIt) {
     return model != nullptr && !model->string.empty();
   });
   ASSERT_TRUE(identified.has_value());
-  EXPECT_EQ(identified->get("family")->string, expected_family());
+  EXPECT_EQ(identified->get("family")->string, test_support::simulated_module().family);
 
   MqttTestClient pub;
   pub.connect(local_.port(), "local-app");

@@ -731,7 +731,7 @@ TEST_F(DaemonE2E, NotifiesSystemdAndStopsCleanlyOnSigterm) {
   auto words = connected_status();
   ASSERT_TRUE(words.has_value());
   EXPECT_NE(words->find("broker.example.com"), std::string::npos) << *words;
-  EXPECT_NE(words->find("EC200U"), std::string::npos) << *words;
+  EXPECT_NE(words->find(test_support::simulated_module().ati_model), std::string::npos) << *words;
 
   // The retained status document, as a newcomer gets it.
   MqttTestClient reader;
@@ -745,7 +745,9 @@ TEST_F(DaemonE2E, NotifiesSystemdAndStopsCleanlyOnSigterm) {
   ASSERT_NE(json->get("state"), nullptr) << doc.payload;
   EXPECT_EQ(json->get("state")->string, "ready") << doc.payload;
   ASSERT_NE(json->get("model"), nullptr) << doc.payload;
-  EXPECT_EQ(json->get("model")->string, "EC200U") << doc.payload;
+  EXPECT_EQ(json->get("model")->string, test_support::simulated_module().ati_model) << doc.payload;
+  ASSERT_NE(json->get("family"), nullptr) << doc.payload;
+  EXPECT_EQ(json->get("family")->string, test_support::simulated_module().family) << doc.payload;
   ASSERT_NE(json->get("spool_depth"), nullptr) << doc.payload;
   EXPECT_EQ(json->get("spool_depth")->type, Json::Type::kNumber) << doc.payload;
   EXPECT_EQ(json->get("spool_depth")->number, 0) << doc.payload;

@@ -33,7 +33,8 @@ TEST(QuectelSession, ColdBringUpReachesReadyAndReceives) {
     at = found;
   }
   const auto& info = rig.session().info();
-  EXPECT_EQ(info.model, "EC200U");
+  EXPECT_EQ(info.model, test_support::simulated_module().ati_model);
+  EXPECT_EQ(info.family, test_support::simulated_module().family);  // "auto" recognised it
   EXPECT_EQ(info.imei, "866123456789012");
   EXPECT_EQ(info.iccid, "89860012345678901234");
   EXPECT_TRUE(info.pdp_active);
@@ -64,7 +65,16 @@ TEST_P(QuectelSessionQmtstat, RecoversAlongTheDocumentedPath) {
   const auto c = GetParam();
   SessionRig rig;
   ASSERT_TRUE(rig.run_until_ready());
+  const auto* variant = modem::quectel::variant_named(rig.session().dialect().name());
+  ASSERT_NE(variant, nullptr);
   const std::size_t mark = rig.at_trace().size();
+  if (c.code == 8 && variant->qmtstat_8 == nullptr) {
+    // seeds/001 reserves code 8: an EC2x never sends it (modemsim refuses to), and were one to,
+    // it would be read as a reserved code and the connection reopened.
+    EXPECT_NE(rig.sim().control("qmtstat 0 8"), "ok");
+    EXPECT_NE(std::string(modem::quectel::describe_qmtstat(*variant, 8)).find("reserved"), std::string::npos);
+    return;
+  }
   ASSERT_EQ(rig.sim().control("qmtstat 0 " + std::to_string(c.code)), "ok");
   ASSERT_TRUE(rig.run_until_ready_again());
   const auto after = rig.at_trace().commands(mark);
@@ -77,8 +87,6 @@ TEST_P(QuectelSessionQmtstat, RecoversAlongTheDocumentedPath) {
   EXPECT_EQ(find_command(after, "AT+CFUN"), -1);     // one failure never climbs to the radio
   EXPECT_GE(find_command(after, "AT+QMTSUB=0"), 0);  // resubscribed after the reconnect
   // The meaning as the module's family documents it (code 8: seeds/002 only).
-  const auto* variant = modem::quectel::variant_named(rig.session().dialect().name());
-  ASSERT_NE(variant, nullptr);
   EXPECT_TRUE(rig.session_log().contains(modem::quectel::describe_qmtstat(*variant, c.code)));
   ASSERT_TRUE(rig.session().info().last_close.has_value());
   EXPECT_EQ(rig.session().info().last_close->code, c.code);

@@ -9,12 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "modem/session/dialects.hpp"
 
 namespace test_support {
 
@@ -28,6 +32,16 @@ int remaining_ms(Clock::time_point deadline) {
 }
 
 }  // namespace
+
+SimulatedModule simulated_module() {
+  const char* variable = std::getenv(kModelVariable);
+  const std::string flag = variable != nullptr && *variable != '\0' ? variable : "ec200u";
+  // The ATI model of each personality (tools/modemsim/quectel_models.cpp).
+  const std::string ati_model = flag == "ec2x" ? "EC25" : flag == "ec200x" ? "EC200S" : "EC200U";
+  const auto dialect = modem::session::make_dialect("quectel-" + flag);
+  if (!dialect) throw std::runtime_error(std::string(kModelVariable) + ": no family " + flag);
+  return {flag, ati_model, std::string(dialect->family())};
+}
 
 ModemsimProcess ModemsimProcess::start(const ModemsimOptions& options) {
   char pattern[] = "/tmp/modemsim-test-XXXXXX";
@@ -49,6 +63,15 @@ ModemsimProcess ModemsimProcess::start(const ModemsimOptions& options) {
                                    "--broker",
                                    "127.0.0.1:" + std::to_string(options.broker_port)};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+  // ctest runs the session and daemon suites once per personality (tests/integration/CMakeLists.txt);
+  // a test that names a model itself keeps it.
+  const char* model = std::getenv(kModelVariable);
+  const bool names_model =
+      std::find(options.extra_args.begin(), options.extra_args.end(), "--model") != options.extra_args.end();
+  if (model != nullptr && *model != '\0' && !names_model) {
+    args.emplace_back("--model");
+    args.emplace_back(model);
+  }
   const std::string log = dir + "/modemsim.log";
 
   const pid_t pid = ::fork();

@@ -16,6 +16,19 @@
 
 namespace test_support {
 
+// The environment variable that makes every modemsim a test starts play another module
+// (ec200u, ec2x, ec200x) unless the test names one.
+inline constexpr const char* kModelVariable = "CELLMQTT_TEST_MODEMSIM_MODEL";
+
+// The module a test's modemsim plays (kModelVariable, else modemsim's default, the EC200U): its
+// --model, the model ATI names, and the family cellmqttd's "auto" must recognise it as.
+struct SimulatedModule {
+  std::string flag;       // "ec2x"
+  std::string ati_model;  // "EC25"
+  std::string family;     // "Quectel EC2x/EG9x/EM05"
+};
+SimulatedModule simulated_module();
+
 struct ModemsimOptions {
   int broker_port = 0;
   std::vector<std::string> extra_args;  // e.g. {"--rtt-ms", "300"}

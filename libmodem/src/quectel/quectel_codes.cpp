@@ -26,8 +26,9 @@ const char* describe_qmtstat(int code) {
     case 8:
       // field-notes.md 2.3: seen in the field, "client-initiated disconnect" in EG800AK notes, and
       // reported once after a burst of QoS 1 publishes (field-notes.md 2.2).
-      return "code 8, not documented (seen in the field: 'client-initiated disconnect', once after a QoS 1 "
-             "burst); reopen";
+      return "code 8, reserved in the EC2x AN (seen in the field: 'client-initiated disconnect', once after "
+             "a "
+             "QoS 1 burst); reopen";
     default:
       return "code not documented (reserved); reopen";
   }
