@@ -34,6 +34,13 @@ Identity parse_identity(const std::vector<std::string>& lines) {
   return id;
 }
 
+std::string parse_identity_line(std::string_view line) {
+  for (const std::string_view prefix : {"+CGMI:", "+CGMM:", "+CGMR:"}) {
+    if (line.starts_with(prefix)) return std::string(trim(line.substr(prefix.size())));
+  }
+  return std::string(trim(line));
+}
+
 // ---- registration and network -----------------------------------------------------------------
 
 namespace {

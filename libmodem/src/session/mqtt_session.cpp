@@ -517,12 +517,7 @@ Script MqttSession::standard_ids_script() {
   // Each fills in only what ATI left out or left unreadable; a module without them loses nothing.
   auto fill = [](std::string ModuleInfo::*field) {
     return [field](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
-      std::string line = first_line(r);
-      // Some firmware prefixes the answer ("+CGMM: MC665"); 27.007 §5.1 gives it bare.
-      if (line.starts_with("+CGM") && line.find(':') != std::string::npos) {
-        line.erase(0, line.find(':') + 1);
-        line.erase(0, line.find_first_not_of(' '));
-      }
+      const std::string line = gpp::parse_identity_line(first_line(r));
       if (r.ok() && !line.empty()) info.*field = line;
       return std::nullopt;
     };

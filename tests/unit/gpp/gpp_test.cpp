@@ -157,6 +157,14 @@ TEST(GppParsers, RegistrationInWords) {
   EXPECT_STREQ(describe_registration(99), "registration status not handled");
 }
 
+TEST(GppParsers, IdentityLinesBareOrWithTheirPrefix) {
+  EXPECT_EQ(parse_identity_line("EC25"), "EC25");           // 27.007 §5.2: bare
+  EXPECT_EQ(parse_identity_line("+CGMM: MC665"), "MC665");  // firmware that prefixes it
+  EXPECT_EQ(parse_identity_line("+CGMI:Fibocom "), "Fibocom");
+  EXPECT_EQ(parse_identity_line("+CGMR: 16000.1000.00.01"), "16000.1000.00.01");
+  EXPECT_EQ(parse_identity_line(""), "");
+}
+
 TEST(GppParsers, IdentityFromAti) {
   // field-notes.md 1.6: ATI answers "Quectel", "BG96", "Revision: BG96MAR02A07M1G".
   const Identity id = parse_identity({"Quectel", "BG96", "Revision: BG96MAR02A07M1G"});

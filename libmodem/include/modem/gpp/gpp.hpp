@@ -44,6 +44,9 @@ struct Identity {  // from ATI's lines (or AT+CGMI / AT+CGMM / AT+CGMR)
 // ATI's bare lines: the first is the manufacturer, the second the model, "Revision: <rev>" the
 // firmware (field-notes.md 1.6). Lines it cannot place are ignored.
 Identity parse_identity(const std::vector<std::string>& lines);
+// The answer of AT+CGMI, AT+CGMM or AT+CGMR: a bare line (27.007 §5.1-5.3), or on some firmware
+// one with the command's prefix ("+CGMM: MC665"), which is dropped.
+std::string parse_identity_line(std::string_view line);
 
 struct RegistrationStatus {
   Registration kind;
