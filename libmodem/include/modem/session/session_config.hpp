@@ -31,6 +31,33 @@ struct Will {
   bool retain = false;
 };
 
+// TLS to the upstream broker, done by the module's own TLS stack: the session uploads the files
+// to the module, points an SSL context at them and ties the MQTT client to it. The daemon reads
+// and checks the files on the host (daemon/tls_files.hpp); here they are only bytes.
+struct TlsSettings {
+  enum class Version { kTls12, kAny };
+
+  bool enabled = false;
+  bool verify_peer = true;  // false: encrypt only (no chain, name or validity check)
+  bool sni = true;          // send the host name in the ClientHello
+  Version version = Version::kTls12;
+  // PEM, LF line endings, as checked on the host. Empty: not used.
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;  // never logged
+  // The validity window every certificate above shares (the latest notBefore, the earliest
+  // notAfter), to check them against the module's clock, which the host cannot know in advance.
+  std::optional<std::chrono::system_clock::time_point> valid_from;
+  std::optional<std::chrono::system_clock::time_point> valid_until;
+  // Which file limits the window, for the log line when the module's clock is outside it.
+  std::string valid_from_file;
+  std::string valid_until_file;
+  // Asked for the time when the module's clock is not valid and the network gave it none.
+  std::string ntp_server = "pool.ntp.org";
+
+  bool operator==(const TlsSettings&) const = default;
+};
+
 struct SessionConfig {
   // The module: "auto" (found from what the module says, helped by `model_hint`), or one of
   // dialect_names() (modem/session/dialects.hpp).
@@ -51,6 +78,7 @@ struct SessionConfig {
   bool clean_session = true;
   int protocol_version = 4;  // 4 = MQTT 3.1.1, 3 = MQTT 3.1
   std::optional<Will> will;
+  TlsSettings tls;
   std::vector<std::pair<std::string, int>> subscriptions;  // filter, QoS
   // Messages from the broker wait in the module and are read with a command instead of arriving
   // inside a URC (where the family has such a mode; both are binary-safe).
