@@ -63,6 +63,8 @@ QuectelDialect::QuectelDialect(const Variant& variant) : variant_(variant) {
   caps_.clients = kClientIndexCount;
   caps_.buffered_receive = true;  // recv/mode 1 and AT+QMTRECV, both documents
   caps_.max_context_id = variant.max_context_id;
+  caps_.tls = true;                     // AT+QSSLCFG and AT+QMTCFG="ssl" (seeds/001 5.x, seeds/002)
+  caps_.max_tls_file = kMaxTlsFile;
   // Data needs the packet-switched registration: EPS, else GPRS (+CREG is only logged).
   caps_.registrations = {gpp::Registration::kEps, gpp::Registration::kGprs};
 }

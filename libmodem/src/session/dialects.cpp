@@ -162,6 +162,16 @@ std::size_t max_payload(std::string_view model) {
   return largest;
 }
 
+std::size_t max_tls_file(std::string_view model) {
+  std::size_t smallest = 0;
+  for (const auto& dialect : dialects_for(model)) {
+    if (!dialect->caps().tls) continue;
+    const std::size_t limit = dialect->caps().max_tls_file;
+    smallest = smallest == 0 ? limit : std::min(smallest, limit);
+  }
+  return smallest;
+}
+
 std::optional<std::string> check_publish(std::string_view model, std::string_view topic,
                                          std::size_t payload_size) {
   // "auto": refused only when no family could send it; the module, once known, decides the rest.

@@ -676,6 +676,12 @@ void MqttSession::refuse_message(std::string_view why, std::string_view line) {
   }
 }
 
+void MqttSession::set_tls(TlsSettings tls) {
+  if (tls == config_.tls) return;
+  config_.tls = std::move(tls);
+  // Implemented with the TLS provisioning (issue 12).
+}
+
 void MqttSession::set_subscriptions(std::vector<std::pair<std::string, int>> filters) {
   if (state_ == State::kReady) {
     std::vector<std::string> removed;

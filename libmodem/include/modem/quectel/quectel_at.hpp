@@ -18,6 +18,11 @@
 
 namespace modem::quectel {
 
+// The largest PEM file cellmqttd uploads with AT+QFUPL. The documents give no per-file limit
+// (UFS space is the bound); 64 KiB holds a certificate chain and a key many times over and keeps
+// an upload at 115200 baud under 6 s, inside AT+QFUPL's <timeout> of 100 s by a wide margin.
+inline constexpr std::size_t kMaxTlsFile = 64 * 1024;
+
 // ---- limits ---------------------------------------------------------------------------------
 // AT+QMTPUBEX note 2: "The maximum length of the input data is 1500 bytes at a time."
 constexpr std::size_t kMaxPublishPayload = 1500;

@@ -64,6 +64,8 @@ struct Capabilities {
   int clients = 1;                               // MQTT client indexes 0 .. clients-1
   bool buffered_receive = false;                 // messages can wait in the module until read
   int max_context_id = 16;                       // PDP context ids 1 .. max_context_id
+  bool tls = false;                              // the module's client can do TLS
+  std::size_t max_tls_file = 0;                  // bytes of one PEM file it takes (CA bundle, cert, key)
   std::vector<gpp::Registration> registrations;  // the registrations that carry data, in order
 };
 

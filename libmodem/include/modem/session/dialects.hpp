@@ -48,6 +48,9 @@ std::size_t max_topic(std::string_view model);
 // The largest payload a module `model` names can publish ("auto": the largest of all families, so
 // nothing another module could carry is refused before the module is known).
 std::size_t max_payload(std::string_view model);
+// The largest PEM file (a CA bundle, a certificate, a key) a module `model` names takes ("auto":
+// the smallest limit of the families that do TLS); 0 when it cannot do TLS.
+std::size_t max_tls_file(std::string_view model);
 // Why a publish can never go through the module `model` names ("auto": through any), or nullopt.
 std::optional<std::string> check_publish(std::string_view model, std::string_view topic,
                                          std::size_t payload_size);

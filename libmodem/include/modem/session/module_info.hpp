@@ -1,6 +1,7 @@
 // What the session knows about the module and its network, for status reports and log lines.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,13 @@ struct ModuleInfo {
     std::string meaning;
   };
   std::optional<Close> last_close;
+  // With TLS on: how the module's clock was found valid, and the last TLS failure in words.
+  struct Tls {
+    std::string clock_source;  // "network", "ntp", "module" (it was already valid); "" not yet
+    std::optional<std::chrono::system_clock::time_point> module_time;  // as last read from it
+    std::string last_error;  // cleared once a TLS connection is up
+  };
+  std::optional<Tls> tls;
   std::vector<std::string> refused_filters;  // subscriptions the broker refused (SUBACK 0x80)
   std::optional<TimePoint> connected_since;  // the MQTT session's current uptime starts here
 };

@@ -64,6 +64,9 @@ class MqttSession {
   // New upstream subscriptions (a reload): in Ready the removed filters are unsubscribed and the
   // new ones subscribed at once, without dropping the session; every later reconnect uses them.
   void set_subscriptions(std::vector<std::pair<std::string, int>> filters);
+  // New TLS settings (a reload with changed files): when they differ, the session reconnects and
+  // uploads what changed; unchanged settings cost nothing.
+  void set_tls(TlsSettings tls);
 
   State state() const { return state_; }
   bool ready() const { return state_ == State::kReady; }
