@@ -149,6 +149,7 @@ class FakeDialect final : public ms::Dialect {
     return {ms::optional_step(plain(fmt::format("AT+FXDETACH={}", c.pdp.context_id)))};
   }
   Script cleanup(const SessionConfig&) const override { return {ms::optional_step(plain("AT+FXCLEAN"))}; }
+  Script secure(const SessionConfig&) const override { return {}; }
   Script configure(const SessionConfig& c) const override {
     return {ms::required(plain(fmt::format("AT+FXCFG={}", c.keepalive_s)))};
   }

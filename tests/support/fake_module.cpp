@@ -90,6 +90,10 @@ bool FakeModule::serve() {
       if (payload_left_ == 0) {
         payloads_.push_back(payload_);
         const std::string ack = data_phase_->acknowledgement(data_command_);
+        if (data_phase_->acknowledge_before_ok) {
+          stream_.push("\r\n" + ack + "\r\n\r\nOK\r\n");
+          continue;
+        }
         stream_.push("\r\nOK\r\n");
         if (auto_ack_) {
           stream_.push("\r\n" + ack + "\r\n");
@@ -107,11 +111,17 @@ bool FakeModule::serve() {
     if (!command.empty() && command.front() == '\x1b') command.erase(0, 1);
     commands_.push_back(command);
     if (const DataPhase* phase = data_phase_for(command)) {
+      if (phase->refusal) {
+        if (std::string no = phase->refusal(command); !no.empty()) {
+          stream_.push(no);
+          continue;
+        }
+      }
       data_phase_ = phase;
       data_command_ = command;
       payload_left_ = phase->length(command);
       payload_.clear();
-      stream_.push("\r\n> ");
+      stream_.push(phase->prompt);
       if (payload_left_ == 0) {
         payloads_.emplace_back();
         stream_.push("\r\nOK\r\n");

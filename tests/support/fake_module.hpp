@@ -32,6 +32,10 @@ class FakeModule {
   struct DataPhase {
     std::function<std::size_t(const std::string& command)> length;
     std::function<std::string(const std::string& command)> acknowledgement;
+    std::string prompt = "\r\n> ";       // "\r\nCONNECT\r\n" for Quectel's AT+QFUPL
+    bool acknowledge_before_ok = false;  // "+QFUPL: <size>,<checksum>" comes before OK
+    // What the module answers instead of the prompt when it refuses the command ("" = it does not).
+    std::function<std::string(const std::string& command)> refusal = {};
   };
 
   explicit FakeModule(ScriptedStream& stream) : stream_(stream) {}

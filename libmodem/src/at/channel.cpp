@@ -121,7 +121,7 @@ void Channel::start_next() {
       InFlight{std::move(command), std::move(callback), Result{}, clock_.now(), false, std::nullopt});
   in_flight_->deadline = clock_.now() + in_flight_->command.timeout;
   phase_ = has_payload ? Phase::kAwaitingPrompt : Phase::kAwaitingFinal;
-  framer_.expect_prompt(has_payload);
+  framer_.expect_prompt(has_payload && in_flight_->command.prompt == Prompt::kAngle);
   ++stats_.commands;
   log_->trace("> {}", loggable(in_flight_->command.loggable(), 4096));
   write_out(in_flight_->command.text + '\r');
@@ -170,14 +170,7 @@ void Channel::handle_frame(Frame&& frame) {
       handle_line(frame.data);
       break;
     case Frame::Kind::kPrompt:
-      if (phase_ == Phase::kAwaitingPrompt && in_flight_) {
-        log_->trace("< > (payload {} bytes: {})", in_flight_->command.payload->size(),
-                    loggable(*in_flight_->command.payload, 64));
-        phase_ = Phase::kAwaitingFinal;
-        in_flight_->deadline = clock_.now() + in_flight_->command.timeout;
-        if (in_flight_->echo_seen) framer_.expect_echo(*in_flight_->command.payload);
-        write_out(*in_flight_->command.payload);
-      }
+      if (phase_ == Phase::kAwaitingPrompt && in_flight_) send_payload();
       break;
     case Frame::Kind::kRaw:
       if (raw_consumer_) {
@@ -207,7 +200,26 @@ void Channel::handle_frame(Frame&& frame) {
   }
 }
 
+void Channel::send_payload() {
+  const Command& command = in_flight_->command;
+  if (command.secret_payload) {
+    log_->trace("< prompt (payload {} bytes, withheld: a secret)", command.payload->size());
+  } else {
+    log_->trace("< prompt (payload {} bytes: {})", command.payload->size(), loggable(*command.payload, 64));
+  }
+  phase_ = Phase::kAwaitingFinal;
+  in_flight_->deadline = clock_.now() + command.timeout;
+  // ATE1 echoes a QMTPUBEX payload (field-notes.md 1.1); an upload after CONNECT is not echoed.
+  if (in_flight_->echo_seen && command.prompt == Prompt::kAngle) framer_.expect_echo(*command.payload);
+  write_out(*command.payload);
+}
+
 void Channel::handle_line(const std::string& line) {
+  if (phase_ == Phase::kAwaitingPrompt && in_flight_ && in_flight_->command.prompt == Prompt::kConnect &&
+      line == "CONNECT") {
+    send_payload();
+    return;
+  }
   if (in_flight_ && line == in_flight_->command.text) {
     log_->trace("< (echo) {}", loggable(in_flight_->command.loggable(), 4096));
     ++stats_.echoes;

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include "modem/gpp/gpp.hpp"
+#include "modem/gpp/gpp_clock.hpp"
 #include "modem/quectel/quectel_at.hpp"
+#include "modem/quectel/quectel_tls.hpp"
 #include "modem/session/steps.hpp"
 #include "quectel/quectel_link.hpp"
 
@@ -53,6 +55,32 @@ Step config_step(at::Command command) {
           [](const at::Result& r, ModuleInfo& info) { return require_ok(r, info, "AT+QMTCFG failed"); }};
 }
 
+// One line that a person can act on: the likely causes of a failed TLS open, most likely first,
+// and what the module's SSL context really holds.
+std::string describe_tls_open_failure(int idx, const std::string& host, int port,
+                                      const session::TlsSettings& tls, const ModuleInfo& info) {
+  std::vector<std::string> causes;
+  if (tls.verify_peer) {
+    causes.push_back("the CA (ca_file must hold the root the server's chain ends in)");
+    std::string clock = "the module's clock";
+    if (info.tls && info.tls->module_time) {
+      clock += fmt::format(" ({}, from {})", gpp::format_utc(*info.tls->module_time), info.tls->clock_source);
+    }
+    causes.push_back(clock);
+  }
+  causes.push_back(tls.sni ? fmt::format("SNI (the server's certificate must name \"{}\")", host)
+                           : "SNI (sni = false; HiveMQ Cloud, EMQX Cloud and AWS custom endpoints need it)");
+  if (!tls.cert_pem.empty())
+    causes.push_back("the client certificate (is it registered and active at the broker?)");
+  causes.push_back(fmt::format("a broker that does not speak TLS on port {}", port));
+  std::string line = fmt::format(
+      "+QMTOPEN: {},-1: the TLS connection to {}:{} failed; likely causes, in order: ", idx, host, port);
+  for (std::size_t i = 0; i < causes.size(); ++i)
+    line += fmt::format("{}{}) {}", i ? "; " : "", i + 1, causes[i]);
+  if (info.tls && !info.tls->context.empty()) line += "; the module's SSL context: " + info.tls->context;
+  return line;
+}
+
 }  // namespace
 
 QuectelDialect::QuectelDialect(const Variant& variant) : variant_(variant) {
@@ -63,7 +91,7 @@ QuectelDialect::QuectelDialect(const Variant& variant) : variant_(variant) {
   caps_.clients = kClientIndexCount;
   caps_.buffered_receive = true;  // recv/mode 1 and AT+QMTRECV, both documents
   caps_.max_context_id = variant.max_context_id;
-  caps_.tls = true;                     // AT+QSSLCFG and AT+QMTCFG="ssl" (seeds/001 5.x, seeds/002)
+  caps_.tls = true;  // AT+QSSLCFG and AT+QMTCFG="ssl" (seeds/001 5.x, seeds/002)
   caps_.max_tls_file = kMaxTlsFile;
   // Data needs the packet-switched registration: EPS, else GPRS (+CREG is only logged).
   caps_.registrations = {gpp::Registration::kEps, gpp::Registration::kGprs};
@@ -170,14 +198,15 @@ Script QuectelDialect::configure(const SessionConfig& c) const {
   if (c.will) will = Will{c.will->topic, c.will->payload, c.will->qos, c.will->retain};
   Script steps = {
       config_step(mqtt_version(idx, c.protocol_version)),
-      config_step(mqtt_pdp_context(idx, c.pdp.context_id)),
-      config_step(mqtt_keepalive(idx, c.keepalive_s)),
+      config_step(mqtt_pdp_context(idx, c.pdp.context_id)), config_step(mqtt_keepalive(idx, c.keepalive_s)),
       config_step(mqtt_clean_session(idx, c.clean_session)),
       // Notices on: +QMTPUBEX: <idx>,<msgid>,1,<n> tells how often a publish was retransmitted.
       config_step(mqtt_timeouts(idx, c.packet_timeout_s, c.packet_retries, true)),
       config_step(mqtt_will(idx, will)),
       // The payload length in every +QMTRECV makes received payloads binary-safe (quectel_recv.cpp).
       config_step(mqtt_receive_mode(idx, c.buffered_receive ? 1 : 0, true)),
+      // Set either way: a module that ran with TLS before keeps "ssl" 1 until it powers down.
+      config_step(mqtt_ssl(idx, c.tls.enabled, idx)),  // SSL context = client index (quectel_tls_scripts.cpp)
   };
   if (variant_.sets_data_format) {
     steps.push_back(config_step(mqtt_text_data_format(idx)));
@@ -188,14 +217,24 @@ Script QuectelDialect::configure(const SessionConfig& c) const {
 
 Script QuectelDialect::open(const SessionConfig& c) const {
   return {{mqtt_open(c.client_index, c.host, c.port),
-           [idx = c.client_index, host = c.host, port = c.port](const at::Result& r,
-                                                                ModuleInfo&) -> std::optional<Failure> {
+           [idx = c.client_index, host = c.host, port = c.port, tls = c.tls](
+               const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
              if (!r.ok() || !r.completion) return failed(r, "AT+QMTOPEN");
              const auto opened = parse_qmtopen(*r.completion);
              if (!opened) return failure(Kind::kUnreadable, "AT+QMTOPEN: unreadable " + *r.completion);
              const int result = opened->result;
              if (result == 0) return std::nullopt;
+             if (tls.enabled && result == -1) {
+               // The module's generic TLS failure (field-notes.md 3.3): no reset can fix a
+               // certificate, so it backs off like a refused CONNACK and never climbs.
+               return failure(Kind::kTlsFailed, describe_tls_open_failure(idx, host, port, tls, info),
+                              Rung::kReopen, false, result);
+             }
              std::string why = fmt::format("+QMTOPEN: {},{}: {}", idx, result, describe_qmtopen(result));
+             if (tls.enabled && (result == 4 || result == 5)) {
+               why +=
+                   " (under TLS the EC200U also answers so for a certificate it rejects, field-notes.md 3.2)";
+             }
              switch (result) {
                case 3:  // "failed to activate PDP"
                  return failure(Kind::kOpenFailed, std::move(why), Rung::kCyclePdp, true, result);

@@ -126,6 +126,18 @@ std::vector<std::string> check_session_config(const SessionConfig& c, const Dial
     problems.push_back(
         fmt::format("MQTT protocol version must be 3 (3.1) or 4 (3.1.1), not {}", c.protocol_version));
   }
+  if (c.tls.enabled) {
+    if (!caps.tls) {
+      problems.push_back(fmt::format("TLS: the {} dialect cannot do TLS in this release", dialect.name()));
+    } else {
+      value(Setting::kHost, c.tls.ntp_server, false);
+      for (const auto* pem : {&c.tls.ca_pem, &c.tls.cert_pem, &c.tls.key_pem}) {
+        if (pem->size() > caps.max_tls_file)
+          problems.push_back(fmt::format("TLS: a file of {} bytes is over the module's limit of {} bytes",
+                                         pem->size(), caps.max_tls_file));
+      }
+    }
+  }
   range("packet timeout", c.packet_timeout_s, 1, 60);
   range("packet retries", c.packet_retries, 0, 10);
   if (c.will) {

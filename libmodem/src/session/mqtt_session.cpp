@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "modem/gpp/gpp.hpp"
+#include "modem/gpp/gpp_clock.hpp"
 #include "modem/log.hpp"
 #include "modem/session/dialects.hpp"
 #include "modem/session/steps.hpp"
@@ -34,6 +35,7 @@ MqttSession::MqttSession(at::Channel& channel, EventLoop& loop, SessionConfig co
                    stats_.messages_refused);
       }) {
   info_.family = std::string(dialect_->family());
+  if (config_.tls.enabled) info_.tls.emplace();
 }
 
 MqttSession::~MqttSession() {
@@ -145,6 +147,9 @@ void MqttSession::enter(State state) {
       mqtt_opened_ = false;
       run(dialect_->cleanup(config_));
       break;
+    case State::kSecuring:
+      run(dialect_->secure(config_));
+      break;
     case State::kConfiguringMqtt:
       run(dialect_->configure(config_));
       break;
@@ -177,6 +182,7 @@ void MqttSession::enter(State state) {
       ++stats_.sessions;
       connack_refusals_ = 0;
       info_.connected_since = loop_.clock().now();
+      if (info_.tls) info_.tls->last_error.clear();
       log_->info("connected to {}:{} as client {} via {} {}", config_.host, config_.port,
                  config_.client_index, printable(info_.manufacturer), printable(info_.model));
       if (observer_.info_changed) observer_.info_changed();
@@ -260,6 +266,7 @@ bool MqttSession::handle_in_any_state(Event event, const std::string& detail) {
       info_.pdp_active = false;
       switch (state_) {
         case State::kCleaningUp:
+        case State::kSecuring:
         case State::kConfiguringMqtt:
         case State::kOpening:
         case State::kConnecting:
@@ -347,7 +354,18 @@ void MqttSession::handle(Event event, const std::string&) {
       }
       return;
     case State::kCleaningUp:
-      if (event == Event::kStepsDone) transition(State::kConfiguringMqtt);
+      if (event == Event::kStepsDone)
+        transition(config_.tls.enabled ? State::kSecuring : State::kConfiguringMqtt);
+      return;
+    case State::kSecuring:
+      if (event == Event::kStepsDone) {
+        log_tls_ready();
+        return transition(State::kConfiguringMqtt);
+      }
+      if (event == Event::kStepFailed) {
+        note_tls_failure(failure);
+        return recover(failure.rung, failure.text, failure.counts);
+      }
       return;
     case State::kConfiguringMqtt:
       if (event == Event::kStepsDone) return transition(State::kOpening);
@@ -358,7 +376,10 @@ void MqttSession::handle(Event event, const std::string&) {
         mqtt_opened_ = true;
         return transition(State::kConnecting);
       }
-      if (event == Event::kStepFailed) return recover(failure.rung, failure.text, failure.counts);
+      if (event == Event::kStepFailed) {
+        note_tls_failure(failure);
+        return recover(failure.rung, failure.text, failure.counts);
+      }
       return;
     case State::kConnecting:
       if (event == Event::kStepsDone) return transition(State::kSubscribing);
@@ -490,7 +511,13 @@ void MqttSession::run_step(std::shared_ptr<Script> steps, std::size_t index, std
   if (index >= steps->size()) return post(Event::kStepsDone);
   channel_.submit((*steps)[index].command, [this, steps, index, generation](const at::Result& result) {
     if (generation != generation_) return;  // from a state we have left
-    if (auto failure = (*steps)[index].check(result, info_)) return fail(std::move(*failure));
+    const Step& step = (*steps)[index];
+    if (auto failure = step.check(result, info_)) return fail(std::move(*failure));
+    if (step.then) {
+      Script next = step.then(info_);
+      steps->insert(steps->begin() + static_cast<std::ptrdiff_t>(index) + 1,
+                    std::make_move_iterator(next.begin()), std::make_move_iterator(next.end()));
+    }
     run_step(steps, index + 1, generation);
   });
 }
@@ -679,7 +706,47 @@ void MqttSession::refuse_message(std::string_view why, std::string_view line) {
 void MqttSession::set_tls(TlsSettings tls) {
   if (tls == config_.tls) return;
   config_.tls = std::move(tls);
-  // Implemented with the TLS provisioning (issue 12).
+  if (!config_.tls.enabled) {
+    info_.tls.reset();
+  } else if (!info_.tls) {
+    info_.tls.emplace();
+  }
+  if (observer_.info_changed) observer_.info_changed();
+  switch (state_) {
+    case State::kCleaningUp:
+    case State::kSecuring:
+    case State::kConfiguringMqtt:
+    case State::kOpening:
+    case State::kConnecting:
+    case State::kSubscribing:
+    case State::kReady:
+      // Files go up only at the securing stage, so the connection is made again; only the files
+      // that changed are uploaded (the dialect compares them with what the module has).
+      session_lost("the TLS settings changed");
+      recover(Rung::kReopen, "the TLS settings changed; connecting again with them", false);
+      return;
+    default:
+      log_->info("the TLS settings changed; the next connection uses them");
+      return;  // every later bring-up passes the securing stage with the new settings
+  }
+}
+
+void MqttSession::log_tls_ready() {
+  const ModuleInfo::Tls& tls = *info_.tls;
+  if (tls.module_time) {
+    log_->info("TLS: the module's clock reads {} (source: {}); {} file(s) uploaded since start",
+               gpp::format_utc(*tls.module_time), tls.clock_source, tls.files_uploaded);
+  } else {
+    log_->info(
+        "TLS without verifying the server: the module's clock is not needed; {} file(s) uploaded since start",
+        tls.files_uploaded);
+  }
+}
+
+void MqttSession::note_tls_failure(const Failure& failure) {
+  if (!info_.tls || !is_tls_failure(failure.kind)) return;
+  info_.tls->last_error = failure.text;
+  if (observer_.info_changed) observer_.info_changed();
 }
 
 void MqttSession::set_subscriptions(std::vector<std::pair<std::string, int>> filters) {

@@ -83,6 +83,11 @@ Step imsi_step() {
           }};
 }
 
+bool is_tls_failure(Failure::Kind kind) {
+  return kind == Failure::Kind::kTlsFile || kind == Failure::Kind::kClockUnset ||
+         kind == Failure::Kind::kCertificateTime || kind == Failure::Kind::kTlsFailed;
+}
+
 bool is_sim_failure(Kind kind) {
   return kind == Kind::kSimMissing || kind == Kind::kSimLocked || kind == Kind::kSimNotReady;
 }

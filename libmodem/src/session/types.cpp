@@ -18,6 +18,8 @@ const char* to_string(State state) {
       return "activating-pdp";
     case State::kCleaningUp:
       return "cleaning-up";
+    case State::kSecuring:
+      return "securing";
     case State::kConfiguringMqtt:
       return "configuring-mqtt";
     case State::kOpening:

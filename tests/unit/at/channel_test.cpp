@@ -180,6 +180,43 @@ TEST(Channel, EchoedPayloadIsNotMistakenForAResult) {
   });
 }
 
+// Quectel's file upload (AT+QFUPL, field-notes.md 3.1): the module answers a CONNECT line, then
+// takes exactly <size> raw bytes. Bytes that read like results or prompts are data, and nothing
+// goes out before CONNECT.
+TEST(Channel, UploadGoesOutByteExactAfterConnect) {
+  const std::string pem = "-----BEGIN X-----\n> OK\r\nERROR\n-----END X-----\n";
+  for_every_chunk_size([&pem](ChannelHarness& h) {
+    Command c = command("AT+QFUPL=\"UFS:a.pem\"," + std::to_string(pem.size()) + ",100");
+    c.response_prefixes = {"+QFUPL:"};
+    c.payload = pem;
+    c.prompt = Prompt::kConnect;
+    c.secret_payload = true;
+    h.peer.on(c.text + "\r", "\r\nCONNECT\r\n").on(pem, "\r\n+QFUPL: 40,1a2b\r\n\r\nOK\r\n");
+    auto result = h.submit(c);
+    h.pump();
+    EXPECT_EQ(h.stream.written(), c.text + "\r" + pem);
+    ASSERT_TRUE(result->has_value());
+    EXPECT_EQ((*result)->code, ResultCode::kOk);
+    EXPECT_EQ((*result)->lines, std::vector<std::string>{"+QFUPL: 40,1a2b"});
+    EXPECT_TRUE(h.unsolicited.empty());
+  });
+}
+
+TEST(Channel, UploadIsNotSentWhenTheModuleRefuses) {
+  for_every_chunk_size([](ChannelHarness& h) {
+    Command c = command("AT+QFUPL=\"UFS:a.pem\",4,100");
+    c.payload = "data";
+    c.prompt = Prompt::kConnect;
+    h.peer.on(c.text + "\r", "\r\n+CME ERROR: 407\r\n");  // the file exists
+    auto result = h.submit(c);
+    h.pump();
+    EXPECT_EQ(h.stream.written(), c.text + "\r");
+    ASSERT_TRUE(result->has_value());
+    EXPECT_EQ((*result)->code, ResultCode::kCmeError);
+    EXPECT_EQ((*result)->error_code, 407);
+  });
+}
+
 TEST(Channel, TwoPhaseCommandDoesNotHoldUpTheQueue) {
   for_every_chunk_size([](ChannelHarness& h) {
     Command open = command("AT+QMTOPEN=0,\"broker\",1883");

@@ -171,6 +171,7 @@ class Channel final : public EventSource {
   void start_next();
   void write_out(std::string_view bytes);
   void handle_frame(Frame&& frame);
+  void send_payload();  // the prompt came: the in-flight command's payload goes out
   void handle_line(const std::string& line);
   bool route_to_pending(const std::string& line);
   bool dispatch_urc(const std::string& line);

@@ -23,6 +23,12 @@ struct Completion {
   Duration timeout = std::chrono::seconds(15);  // counted from the OK
 };
 
+// What the module sends when it is ready for a command's payload.
+enum class Prompt {
+  kAngle,    // "> " without a line ending (AT+QMTPUBEX, AT+QMTPUB)
+  kConnect,  // a "CONNECT" line (AT+QFUPL, Quectel's file upload)
+};
+
 struct Command {
   std::string text;  // without the terminating CR, e.g. AT+QMTOPEN=0,"broker",1883
   // Intermediate lines that belong to the answer, by prefix ("+CSQ:"). They are claimed before
@@ -31,7 +37,9 @@ struct Command {
   // ATI, AT+CGMR, AT+CGSN, AT+CIMI answer with unprefixed lines: accept any line no URC claims.
   bool plain_lines = false;
   Duration timeout = std::chrono::seconds(2);  // to the final result (and to the prompt)
-  std::optional<std::string> payload;          // written, byte-exact, after the "> " prompt
+  std::optional<std::string> payload;          // written, byte-exact, after the prompt
+  Prompt prompt = Prompt::kAngle;
+  bool secret_payload = false;  // the payload is a private key: traced by its size only
   std::optional<Completion> completion;
   // What logs and the AT trace show instead of `text` when the text holds a secret (AT+QMTCONN's
   // password, AT+QICSGP's). Empty: the text is not secret and is logged as is.

@@ -27,6 +27,7 @@ class QuectelDialect final : public session::Dialect {
   session::Script attach(const session::SessionConfig& config) const override;
   session::Script detach(const session::SessionConfig& config) const override;
   session::Script cleanup(const session::SessionConfig& config) const override;
+  session::Script secure(const session::SessionConfig& config) const override;
   session::Script configure(const session::SessionConfig& config) const override;
   session::Script open(const session::SessionConfig& config) const override;
   session::Script connect(const session::SessionConfig& config, const std::string& client_id) const override;

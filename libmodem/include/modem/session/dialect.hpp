@@ -40,7 +40,11 @@ struct Failure {
     kConnectRefused,  // the broker refused CONNECT: `code` is the CONNACK return code
     kConnectFailed,   // CONNECT was not acknowledged: `code` is the module's result
     kSubscribeFailed,
-    kBadSetting,  // a setting the module can never take (a client id that {imei} made too long)
+    kBadSetting,       // a setting the module can never take (a client id that {imei} made too long)
+    kTlsFile,          // a certificate file or an SSL setting did not reach the module intact
+    kClockUnset,       // the module's clock is not set, so it cannot check certificates
+    kCertificateTime,  // a certificate is expired or not yet valid by the module's clock
+    kTlsFailed,        // the TLS handshake failed (the module gives no reason: field-notes.md 3.3)
   };
   Kind kind = Kind::kRejected;
   std::optional<int> code;
@@ -49,12 +53,17 @@ struct Failure {
   bool counts = true;         // false: a verdict that no step of the ladder can change (never climbs)
 };
 
+struct Step;
+using Script = std::vector<Step>;  // empty: this family has no such stage
+
 struct Step {
   at::Command command;
   // nullopt: the step succeeded. It may record what the answer says in `info`.
   std::function<std::optional<Failure>(const at::Result&, ModuleInfo& info)> check;
+  // After a successful check: the steps that run next, decided from what the answers so far said
+  // (which files the module already has, whether its clock is set). Empty: none.
+  std::function<Script(ModuleInfo& info)> then{};
 };
-using Script = std::vector<Step>;  // empty: this family has no such stage
 
 struct Capabilities {
   std::size_t max_payload = 0;                   // bytes one publish can carry
@@ -147,6 +156,9 @@ class Dialect {
   virtual Script attach(const SessionConfig& config) const = 0;   // the data connection up
   virtual Script detach(const SessionConfig& config) const = 0;   // and down
   virtual Script cleanup(const SessionConfig& config) const = 0;  // what a previous life left open
+  // TLS (config.tls.enabled): the module's clock valid for certificate checks, the files on the
+  // module (uploaded only when changed), its SSL context set. Empty without TLS.
+  virtual Script secure(const SessionConfig& config) const = 0;
   virtual Script configure(const SessionConfig& config) const = 0;
   virtual Script open(const SessionConfig& config) const = 0;
   // `client_id` is config.client_id with {imei} and {iccid} filled in.

@@ -35,7 +35,11 @@ struct ModuleInfo {
   struct Tls {
     std::string clock_source;  // "network", "ntp", "module" (it was already valid); "" not yet
     std::optional<std::chrono::system_clock::time_point> module_time;  // as last read from it
-    std::string last_error;  // cleared once a TLS connection is up
+    std::string last_error;                                            // cleared once a TLS connection is up
+    std::string context;          // the module's SSL context as read back, for the failure log line
+    unsigned files_uploaded = 0;  // since start: 0 after a restart with unchanged files
+    // Files whose upload failed: replaced on the next attempt even if a file of that name is there.
+    std::vector<std::string> suspect_files;
   };
   std::optional<Tls> tls;
   std::vector<std::string> refused_filters;  // subscriptions the broker refused (SUBACK 0x80)

@@ -112,6 +112,8 @@ class MqttSession {
   State entry_state(Rung rung) const;
   void session_lost(const std::string& why);
   void session_closed(const SessionClosed& closed);
+  void log_tls_ready();
+  void note_tls_failure(const Failure& failure);  // into ModuleInfo::tls for the status
 
   // events from the dialect and the channel
   DialectEvents dialect_events();

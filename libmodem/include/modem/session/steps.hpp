@@ -37,5 +37,7 @@ Step sim_step();
 Step imsi_step();
 
 bool is_sim_failure(Failure::Kind kind);
+// The failures of TLS (its files, the module's clock, the handshake): reported in the status.
+bool is_tls_failure(Failure::Kind kind);
 
 }  // namespace modem::session

@@ -16,6 +16,7 @@ enum class State {
   kRegistering,      // registration URCs on, then waiting to be registered
   kActivatingPdp,    // the data connection (PDP context, data call)
   kCleaningUp,       // closing whatever MQTT connection a previous life left open
+  kSecuring,         // TLS: the module's clock, the certificate files, its SSL context
   kConfiguringMqtt,  // the module's MQTT settings, every time: it forgets them at power-down
   kOpening,          // the network connection to the broker
   kConnecting,       // MQTT CONNECT
