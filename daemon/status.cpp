@@ -5,6 +5,8 @@
 #include <cstdint>
 
 #include "modem/gpp/gpp.hpp"
+#include "modem/gpp/gpp_clock.hpp"
+#include "modem/log.hpp"
 #include "modem/text.hpp"
 
 namespace cellmqttd {
@@ -48,6 +50,15 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+// null without TLS; else how the module's clock was found valid and the last TLS failure.
+std::string tls_json(const std::optional<modem::session::ModuleInfo::Tls>& tls) {
+  if (!tls) return "null";
+  return fmt::format("{{\"clock_source\":{},\"module_clock\":{},\"files_uploaded\":{},\"last_error\":{}}}",
+                     tls->clock_source.empty() ? "null" : json_string(tls->clock_source),
+                     tls->module_time ? json_string(modem::gpp::format_utc(*tls->module_time)) : "null",
+                     tls->files_uploaded, tls->last_error.empty() ? "null" : json_string(tls->last_error));
+}
+
 }  // namespace
 
 std::string status_json(const StatusSnapshot& s) {
@@ -66,15 +77,15 @@ std::string status_json(const StatusSnapshot& s) {
       "{{\"state\":{},\"upstream\":{},\"model\":{},\"family\":{},\"firmware\":{},\"imei\":{},\"operator\":{},"
       "\"access_technology\":{},\"rssi_dbm\":{},\"registration\":{},\"pdp_active\":{},\"session_uptime_s\":{}"
       ","
-      "\"last_close\":{},\"spool_depth\":{},\"counters\":{{\"up\":{},\"down\":{},\"dropped\":{},"
+      "\"last_close\":{},\"tls\":{},\"spool_depth\":{},\"counters\":{{\"up\":{},\"down\":{},\"dropped\":{},"
       "\"refused\":{},"
       "\"resent\":{},\"unrouted\":{}}}}}",
       json_string(modem::session::to_string(s.state)), json_string(s.upstream), json_string(info.model),
       json_string(info.family), json_string(info.revision), json_string(info.imei),
       json_string(info.operator_name), json_string(info.access_technology), rssi,
       json_string(modem::gpp::describe_registration(info.registration)), info.pdp_active ? "true" : "false",
-      uptime, last_close, s.spool_depth, s.counters.up, s.counters.down, s.counters.dropped,
-      s.counters.refused, s.counters.resent, s.counters.unrouted);
+      uptime, last_close, tls_json(info.tls), s.spool_depth, s.counters.up, s.counters.down,
+      s.counters.dropped, s.counters.refused, s.counters.resent, s.counters.unrouted);
 }
 
 std::string status_line(const StatusSnapshot& s) {
@@ -88,7 +99,11 @@ std::string status_line(const StatusSnapshot& s) {
     // What `systemctl status` shows on a gateway whose module is missing: the reason, not "stopped".
     return fmt::format("waiting for the module: {}; spool {}", s.no_module_reason, s.spool_depth);
   }
-  return fmt::format("{} ({}){}, spool {}", modem::session::to_string(s.state), module, rssi, s.spool_depth);
+  const std::string tls = info.tls && !info.tls->last_error.empty()
+                              ? "; TLS: " + modem::printable(info.tls->last_error, 160)
+                              : std::string();
+  return fmt::format("{} ({}){}, spool {}{}", modem::session::to_string(s.state), module, rssi, s.spool_depth,
+                     tls);
 }
 
 }  // namespace cellmqttd

@@ -293,5 +293,30 @@ TEST(StatusJson, NamesTheFamilyAndTheLastCloseWithItsMeaning) {
   EXPECT_TRUE(JsonValidator::valid(json)) << json;
 }
 
+TEST(StatusJson, ReportsTheClockSourceAndTheLastTlsError) {
+  ms::ModuleInfo info;
+  StatusSnapshot s;
+  s.state = ms::State::kSecuring;
+  s.info = &info;
+  EXPECT_NE(status_json(s).find("\"tls\":null"), std::string::npos);  // TLS off
+
+  info.tls.emplace();
+  info.tls->clock_source = "ntp";
+  info.tls->module_time = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2};
+  info.tls->files_uploaded = 3;
+  info.tls->last_error = "+QMTOPEN: 0,-1: the TLS connection to \"x\" failed";
+  const std::string json = status_json(s);
+  EXPECT_NE(
+      json.find(
+          "\"tls\":{\"clock_source\":\"ntp\",\"module_clock\":\"2026-12-02 00:00:00 UTC\","
+          "\"files_uploaded\":3,\"last_error\":\"+QMTOPEN: 0,-1: the TLS connection to \\\"x\\\" failed\"}"),
+      std::string::npos)
+      << json;
+  EXPECT_TRUE(JsonValidator::valid(json)) << json;
+  // What `systemctl status` shows a technician: the state and why TLS fails.
+  EXPECT_NE(status_line(s).find("securing (the module), spool 0; TLS: +QMTOPEN: 0,-1"), std::string::npos)
+      << status_line(s);
+}
+
 }  // namespace
 }  // namespace cellmqttd
