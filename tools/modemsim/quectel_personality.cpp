@@ -49,7 +49,8 @@ QuectelPersonality::QuectelPersonality(modem::EventLoop& loop, AtServer& server,
       world_(world),
       settings_(std::move(settings)),
       model_(model_or_default(settings_.model)),
-      basics_(server, world, identity(model_),
+      clock_(loop.clock()),
+      basics_(server, world, clock_, identity(model_),
               GppHooks{.radio_off =
                            [this] {
                              for (int idx = 0; idx < kClients; ++idx)
@@ -126,6 +127,11 @@ const std::map<std::string, QuectelPersonality::Handler>& QuectelPersonality::ha
       {"+QICSGP", &QuectelPersonality::qicsgp},
       {"+QIACT", &QuectelPersonality::qiact},
       {"+QIDEACT", &QuectelPersonality::qideact},
+      {"+QFLST", &QuectelPersonality::qflst},
+      {"+QFUPL", &QuectelPersonality::qfupl},
+      {"+QFDEL", &QuectelPersonality::qfdel},
+      {"+QLTS", &QuectelPersonality::qlts},
+      {"+QNTP", &QuectelPersonality::qntp},
       {"+QMTCFG", &QuectelPersonality::qmtcfg},
       {"+QMTOPEN", &QuectelPersonality::qmtopen},
       {"+QMTCLOSE", &QuectelPersonality::qmtclose},
@@ -142,6 +148,7 @@ const std::map<std::string, QuectelPersonality::Handler>& QuectelPersonality::ha
 }
 
 void QuectelPersonality::handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+  follow_network_time();
   const auto& table = handlers();
   if (const auto it = table.find(command.name); it != table.end()) {
     (this->*(it->second))(command, reply);
@@ -684,6 +691,12 @@ void QuectelPersonality::power_cycle() {
   }
   basics_.power_cycle();
   next_failures_.clear();
+  // UFS keeps its files; RAM and the clock start afresh (field-notes.md 3.1).
+  files_.power_cycle();
+  clock_.reset();
+  was_registered_ = false;
+  network_time_known_ = false;
+  ++life_;
 }
 
 std::string QuectelPersonality::drop_mqtt_session(int idx, int code) {
@@ -741,6 +754,10 @@ std::string QuectelPersonality::fail_next(const std::string& command, int code) 
     return "unknown command '" + command + "' (qmtopen, qiact)";
   }
   return {};
+}
+
+Personality::ServiceFigures QuectelPersonality::service_figures() const {
+  return service_figures_;
 }
 
 Personality::MqttFigures QuectelPersonality::mqtt_figures() const {
