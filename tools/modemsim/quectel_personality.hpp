@@ -20,6 +20,7 @@
 #include "personality.hpp"
 #include "quectel_models.hpp"
 #include "sim_mqtt_client.hpp"
+#include "ssl_context.hpp"
 #include "world.hpp"
 
 namespace modemsim {
@@ -105,6 +106,8 @@ class QuectelPersonality final : public Personality {
   void qflst(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qfupl(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qfdel(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // SSL contexts (quectel_qsslcfg.cpp)
+  void qsslcfg(const AtCommandLine&, const std::shared_ptr<Reply>&);
   // Network time (quectel_time.cpp)
   void qlts(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qntp(const AtCommandLine&, const std::shared_ptr<Reply>&);
@@ -157,6 +160,9 @@ class QuectelPersonality final : public Personality {
   void arm_ping_watch(int idx);
   void make_client(int idx);
   std::optional<int> take_failure(const std::string& command);
+  // The TLS settings AT+QMTOPEN uses for `client` to `host`, or nullopt (logged) when its SSL
+  // context cannot make a connection.
+  std::optional<TlsClientConfig> tls_for(int idx, const std::string& host) const;
 
   modem::EventLoop& loop_;
   AtServer& server_;
@@ -166,6 +172,7 @@ class QuectelPersonality final : public Personality {
   ModuleClock clock_;  // before basics_, which answers AT+CCLK with it
   GppBasics basics_;   // AT, ATI, the 3GPP commands and their URCs
   FileStore files_;
+  std::array<SslContext, SslContext::kContexts> ssl_contexts_;
   bool was_registered_ = false;      // for NITZ: the clock is set when the module (re)registers
   bool network_time_known_ = false;  // NITZ came in this life (AT+QLTS has something to say)
   std::uint64_t life_ = 0;           // bumped at power-off: timers of an earlier life do nothing
