@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "modemsim_terminal.hpp"
 #include "support/modemsim_process.hpp"
 #include "support/mosquitto_broker.hpp"
 #include "support/mqtt_test_client.hpp"
@@ -21,58 +22,10 @@ using test_support::ModemsimProcess;
 using test_support::MosquittoBroker;
 using test_support::MqttTestClient;
 
-const std::string kOk = "\r\nOK\r\n";
-const std::string kError = "\r\nERROR\r\n";
-
-std::string info(std::initializer_list<std::string> lines) {
-  std::string out;
-  for (const auto& l : lines)
-    out += "\r\n" + l + "\r\n";
-  return out;
-}
-
-class Modemsim : public ::testing::Test {
- protected:
-  void start(std::vector<std::string> args = {}, test_support::BrokerOptions broker_options = {}) {
-    term.reset();
-    sim.reset();
-    broker.emplace(MosquittoBroker::start(std::move(broker_options)));
-    sim.emplace(ModemsimProcess::start({broker->port(), std::move(args)}));
-    term.emplace(sim->link());
-    // Echo is on after boot, as on real modules: "ATE0\r" comes back before the OK.
-    ASSERT_EQ(term->exchange("ATE0\r", kOk), "ATE0\r" + kOk);
-  }
-  void SetUp() override { start(); }
-
-  // Sends a command line and returns the module's answer up to its final result or prompt.
-  std::string answer(const std::string& line) {
-    term->write(line + "\r");
-    return term->read_until([](const std::string& out) {
-      return out.ends_with(kOk) || out.ends_with(kError) || out.ends_with("\r\n> ") ||
-             (out.find("+CME ERROR:") != std::string::npos && out.ends_with("\r\n"));
-    });
-  }
-  void expect(const std::string& line, const std::string& response) {
-    EXPECT_EQ(answer(line), response) << line;
-  }
-  // A URC that follows: "\r\n<urc>\r\n".
-  void expect_urc(const std::string& urc) {
-    EXPECT_EQ(term->read_until(urc + "\r\n"), "\r\n" + urc + "\r\n");
-  }
-
-  void open_and_connect(const std::string& client_id = "sim-test") {
-    expect("AT+QICSGP=1,1,\"internet\",\"\",\"\",1", kOk);
-    expect("AT+QIACT=1", kOk);
-    expect("AT+QMTOPEN=0,\"broker.example.com\",1883", kOk);
-    expect_urc("+QMTOPEN: 0,0");
-    expect("AT+QMTCONN=0,\"" + client_id + "\"", kOk);
-    expect_urc("+QMTCONN: 0,0,0");
-  }
-
-  std::optional<MosquittoBroker> broker;
-  std::optional<ModemsimProcess> sim;
-  std::optional<AtTerminal> term;
-};
+using modemsim_e2e::info;
+using modemsim_e2e::kError;
+using modemsim_e2e::kOk;
+using Modemsim = modemsim_e2e::ModemsimTerminal;
 
 TEST_F(Modemsim, IdentityNetworkAndSimCommandsAnswerAsDocumented) {
   expect("AT", kOk);

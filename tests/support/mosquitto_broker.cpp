@@ -24,6 +24,7 @@
 #include <system_error>
 
 #include "child_process.hpp"
+#include "test_pki.hpp"
 
 namespace test_support {
 namespace {
@@ -114,8 +115,21 @@ MosquittoBroker MosquittoBroker::start(BrokerOptions options) {
   const fs::path dir(broker.dir_);
 
   std::ofstream config(dir / "mosquitto.conf");
-  config << "listener " << broker.port_ << " 127.0.0.1\n"
-         << "persistence " << (options.persistence ? "true" : "false") << "\n"
+  config << "listener " << broker.port_ << " 127.0.0.1\n";
+  if (options.tls) {
+    // mosquitto reads them at start as this user; the key is kept private as a real one would be.
+    const BrokerTls& tls = *options.tls;
+    write_file(dir / "ca.pem", tls.ca_pem, 0644);
+    write_file(dir / "server.pem", tls.cert_pem, 0644);
+    write_file(dir / "server.key", tls.key_pem, 0600);
+    config << "cafile " << (dir / "ca.pem").string() << "\n"
+           << "certfile " << (dir / "server.pem").string() << "\n"
+           << "keyfile " << (dir / "server.key").string() << "\n"
+           << "require_certificate " << (tls.require_client_cert ? "true" : "false") << "\n"
+           << "use_identity_as_username false\n"
+           << "tls_version " << tls.tls_version << "\n";
+  }
+  config << "persistence " << (options.persistence ? "true" : "false") << "\n"
          << "persistence_location " << (dir.string() + "/") << "\n"
          << "max_queued_messages " << options.max_queued_messages << "\n"
          << "log_dest file " << (dir / "mosquitto.log").string() << "\n"

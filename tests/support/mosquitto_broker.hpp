@@ -6,11 +6,22 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace test_support {
+
+// A TLS listener: the broker's certificate and key, the CA it checks client certificates against,
+// PEM (tests make them with test_pki.hpp).
+struct BrokerTls {
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+  bool require_client_cert = false;     // mutual TLS: a client without a certificate the CA signed is refused
+  std::string tls_version = "tlsv1.2";  // mosquitto.conf tls_version: the lowest version accepted
+};
 
 struct BrokerOptions {
   // User name -> password. Any user turns anonymous access off.
@@ -26,6 +37,8 @@ struct BrokerOptions {
   int max_queued_messages = 1000;
   // More mosquitto.conf lines, written after the ones above (a bridge's "connection" section, say).
   std::vector<std::string> extra_config = {};
+  // The listener speaks TLS only (its port still accepts TCP, which is what start() waits for).
+  std::optional<BrokerTls> tls = std::nullopt;
 };
 
 class MosquittoBroker {

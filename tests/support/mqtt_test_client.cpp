@@ -6,6 +6,8 @@
 #include <climits>
 #include <stdexcept>
 
+#include "temp_dir.hpp"
+
 namespace test_support {
 namespace {
 
@@ -44,7 +46,8 @@ bool MqttTestClient::pump_until(Done done, milliseconds limit) {
 }
 
 void MqttTestClient::connect(int port, const std::string& client_id, std::optional<std::string> username,
-                             std::optional<std::string> password, bool clean_session) {
+                             std::optional<std::string> password, bool clean_session,
+                             std::optional<ClientTls> tls) {
   if (mosq_ != nullptr) mosquitto_destroy(mosq_);
   connack_.reset();
   // A new libmosquitto client numbers its packets from 1 again.
@@ -61,6 +64,17 @@ void MqttTestClient::connect(int port, const std::string& client_id, std::option
   if (username || password) {
     mosquitto_username_pw_set(mosq_, username ? username->c_str() : nullptr,
                               password ? password->c_str() : nullptr);
+  }
+  if (tls) {
+    // libmosquitto reads certificates from files only.
+    tls_files_ = std::make_unique<TempDir>("mqtt-test-client");
+    const std::string ca = tls_files_->write("ca.pem", tls->ca_pem);
+    const std::string cert = tls->cert_pem ? tls_files_->write("client.pem", *tls->cert_pem) : "";
+    const std::string key = tls->key_pem ? tls_files_->write("client.key", *tls->key_pem) : "";
+    const int rc = mosquitto_tls_set(mosq_, ca.c_str(), nullptr, cert.empty() ? nullptr : cert.c_str(),
+                                     key.empty() ? nullptr : key.c_str(), nullptr);
+    if (rc != MOSQ_ERR_SUCCESS)
+      throw std::runtime_error(std::string("test client TLS: ") + mosquitto_strerror(rc));
   }
   // A loopback connect: it completes or is refused at once.
   if (const int rc = mosquitto_connect(mosq_, "127.0.0.1", port, 60); rc != MOSQ_ERR_SUCCESS)

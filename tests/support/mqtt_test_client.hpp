@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,6 +26,16 @@ struct ReceivedMessage {
   std::chrono::steady_clock::time_point received_at;  // when the callback saw it (for the benchmarks)
 };
 
+// TLS for a broker whose listener speaks only TLS (BrokerOptions::tls), PEM: the CA its
+// certificate is checked against, and for mutual TLS the client's certificate and key.
+struct ClientTls {
+  std::string ca_pem;
+  std::optional<std::string> cert_pem = std::nullopt;
+  std::optional<std::string> key_pem = std::nullopt;
+};
+
+class TempDir;
+
 class MqttTestClient {
  public:
   MqttTestClient();
@@ -37,8 +48,10 @@ class MqttTestClient {
   // connection fails or the broker refuses it. With clean_session false the broker keeps the
   // client's subscriptions and queues its QoS 1/2 messages while it is away; connecting again
   // with the same id picks them up (what arrived before stays in messages()).
+  // With `tls` it connects over TLS, checking the broker's certificate for 127.0.0.1.
   void connect(int port, const std::string& client_id, std::optional<std::string> username = std::nullopt,
-               std::optional<std::string> password = std::nullopt, bool clean_session = true);
+               std::optional<std::string> password = std::nullopt, bool clean_session = true,
+               std::optional<ClientTls> tls = std::nullopt);
   // Subscribes and waits for the SUBACK; returns the granted QoS (128: refused).
   int subscribe(const std::string& topic, int qos);
   // Publishes and returns once the broker acknowledged it (QoS 0: once it is written).
@@ -66,6 +79,7 @@ class MqttTestClient {
   bool pump_until(Done done, std::chrono::milliseconds limit);
 
   mosquitto* mosq_ = nullptr;
+  std::unique_ptr<TempDir> tls_files_;  // the PEMs libmosquitto reads, while the client lives
   std::optional<int> connack_;
   bool connected_ = false;
   std::set<int> acked_;         // mids of publishes the broker acknowledged

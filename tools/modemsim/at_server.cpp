@@ -16,11 +16,30 @@ void Reply::cme_error(int code) {
 }
 
 void Reply::prompt(std::size_t length, std::function<void(std::string)> on_data, DataEcho echo) {
-  server_.start_data_phase(*this, length, std::move(on_data), echo == DataEcho::kAlways);
+  AtServer::DataPhase phase;
+  phase.length = length;
+  phase.on_data = std::move(on_data);
+  phase.echo =
+      echo == DataEcho::kAlways ? AtServer::DataPhase::Echo::kAlways : AtServer::DataPhase::Echo::kAsCommands;
+  server_.start_data_phase(*this, std::move(phase));
 }
 
 void Reply::prompt_until_ctrl_z(std::function<void(std::string)> on_data) {
-  server_.start_data_phase(*this, std::nullopt, std::move(on_data), false);
+  AtServer::DataPhase phase;
+  phase.on_data = std::move(on_data);
+  server_.start_data_phase(*this, std::move(phase));
+}
+
+void Reply::upload(Upload upload) {
+  AtServer::DataPhase phase;
+  phase.length = upload.length;
+  phase.on_data = std::move(upload.on_data);
+  phase.echo = AtServer::DataPhase::Echo::kNever;
+  phase.intro = "\r\nCONNECT\r\n";
+  phase.ack_every = upload.ack_every;
+  phase.timeout = upload.timeout;
+  phase.on_timeout = std::move(upload.on_timeout);
+  server_.start_data_phase(*this, std::move(phase));
 }
 
 void Reply::finish(std::string final_line) {
@@ -61,13 +80,19 @@ void AtServer::receive(std::string_view bytes, modem::TimePoint at) {
         }
         continue;
       }
-      if (echo_ || data_->always_echo) emit(std::string(1, c), at);
+      using Echo = DataPhase::Echo;
+      if (data_->echo == Echo::kAlways || (data_->echo == Echo::kAsCommands && echo_))
+        emit(std::string(1, c), at);
       if (!data_->length && c == kCtrlZ) {
         end_data_phase();
         continue;
       }
       data_->data += c;
-      if (data_->length && data_->data.size() == *data_->length) end_data_phase();
+      if (data_->length && data_->data.size() == *data_->length) {
+        end_data_phase();
+      } else if (data_->ack_every > 0 && data_->data.size() % data_->ack_every == 0) {
+        emit("A", at);
+      }
       continue;
     }
     if (muted()) continue;  // a stuck module does not even echo
@@ -131,24 +156,42 @@ void AtServer::finish(Reply& reply, std::string final_line) {
   });
 }
 
-void AtServer::start_data_phase(Reply& reply, std::optional<std::size_t> length,
-                                std::function<void(std::string)> on_data, bool always_echo) {
+void AtServer::start_data_phase(Reply& reply, DataPhase phase) {
   if (current_.get() != &reply) return;
   const auto generation = generation_;
   const auto when = answer_time();
-  loop_.call_at(when, [this, generation, when, length, always_echo, on_data = std::move(on_data)]() mutable {
+  loop_.call_at(when, [this, generation, when, phase = std::move(phase)]() mutable {
     if (generation != generation_) return;
     model_now_ = when;
-    data_ = DataPhase{length, {}, std::move(on_data), always_echo};
-    emit("\r\n> ", when);
-    if (length && *length == 0) end_data_phase();
+    phase.id = ++data_phases_;
+    if (phase.timeout) {
+      loop_.cancel(phase.timer);
+      phase.timer = loop_.call_at(when + *phase.timeout, [this, id = phase.id] { time_out_data_phase(id); });
+    }
+    const std::string intro = phase.intro;
+    data_ = std::move(phase);
+    emit(intro, when);
+    if (data_->length && *data_->length == 0) end_data_phase();
   });
+}
+
+void AtServer::time_out_data_phase(std::uint64_t id) {
+  if (!data_ || data_->id != id) return;
+  DataPhase phase = std::move(*data_);
+  data_.reset();
+  model_now_ = loop_.clock().now();
+  current_started_ = model_now_;
+  if (trace_) spdlog::info("host: data phase timed out after {} of its bytes", phase.data.size());
+  handling_input_ = true;
+  if (phase.on_timeout) phase.on_timeout();
+  handling_input_ = false;
 }
 
 void AtServer::end_data_phase() {
   if (!data_) return;
   DataPhase phase = std::move(*data_);
   data_.reset();
+  loop_.cancel(phase.timer);
   // Processing the data takes the module its latency again before the result, from the moment
   // its last byte arrived.
   current_started_ = model_now_;
@@ -193,6 +236,7 @@ void AtServer::reset() {
   partial_line_.clear();
   lines_.clear();
   current_.reset();
+  if (data_) loop_.cancel(data_->timer);
   data_.reset();
   held_urcs_.clear();
   muted_until_ = {};

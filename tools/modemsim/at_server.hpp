@@ -49,9 +49,10 @@ class AtServer {
   friend class Reply;
   void process_next();
   void finish(Reply& reply, std::string final_line);
-  void start_data_phase(Reply& reply, std::optional<std::size_t> length,
-                        std::function<void(std::string)> on_data, bool always_echo);
+  struct DataPhase;
+  void start_data_phase(Reply& reply, DataPhase phase);
   void end_data_phase();
+  void time_out_data_phase(std::uint64_t id);
   // Output produced at `at` in the model (the line starts it then, or once it is free).
   void emit(std::string bytes, modem::TimePoint at);
   void flush_held_urcs(modem::TimePoint at);
@@ -87,9 +88,16 @@ class AtServer {
     std::optional<std::size_t> length;  // nullopt: until Ctrl-Z
     std::string data;
     std::function<void(std::string)> on_data;
-    bool always_echo = false;  // echoed even under ATE0
+    enum class Echo { kAsCommands, kAlways, kNever } echo = Echo::kAsCommands;
+    std::string intro = "\r\n> ";            // what opens it: the prompt, or CONNECT for an upload
+    std::size_t ack_every = 0;               // "A" after each this many bytes but the last (0: none)
+    std::optional<modem::Duration> timeout;  // from the intro until the last byte
+    std::function<void()> on_timeout;
+    std::uint64_t id = 0;  // which phase a timeout was armed for
+    modem::EventLoop::TimerId timer = 0;
   };
   std::optional<DataPhase> data_;
+  std::uint64_t data_phases_ = 0;
 
   std::deque<std::string> held_urcs_;
   modem::TimePoint muted_until_{};

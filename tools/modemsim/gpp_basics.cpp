@@ -16,8 +16,12 @@ bool in_range(std::optional<long> v, long lo, long hi) {
 
 }  // namespace
 
-GppBasics::GppBasics(AtServer& server, World& world, GppIdentity identity, GppHooks hooks)
-    : server_(server), world_(world), identity_(std::move(identity)), hooks_(std::move(hooks)) {
+GppBasics::GppBasics(AtServer& server, World& world, ModuleClock& clock, GppIdentity identity, GppHooks hooks)
+    : server_(server),
+      world_(world),
+      clock_(clock),
+      identity_(std::move(identity)),
+      hooks_(std::move(hooks)) {
   world_.on_registration_changed = [this] { registration_changed(); };
 }
 
@@ -50,6 +54,7 @@ const std::map<std::string, GppBasics::Handler>& GppBasics::handlers() {
       {"+CEREG", &GppBasics::cereg},
       {"+COPS", &GppBasics::cops},
       {"+CFUN", &GppBasics::cfun},
+      {"+CCLK", &GppBasics::cclk},
   };
   return table;
 }
@@ -259,6 +264,32 @@ void GppBasics::cfun(const AtCommandLine& command, const std::shared_ptr<Reply>&
     }
   }
   world_.set_registration_inputs(radio, world_.network_up);
+  reply->ok();
+}
+
+}  // namespace modemsim
+
+namespace modemsim {
+
+// 27.007 §8.15: AT+CCLK? reads "yy/MM/dd,hh:mm:ss±zz", AT+CCLK="..." sets it; a value that is not
+// exactly that form (quoted) is refused with ERROR.
+void GppBasics::cclk(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+  if (command.form == AtCommandLine::Form::kRead) {
+    reply->line("+CCLK: \"" + format_cclk(clock_.read()) + "\"");
+    reply->ok();
+    return;
+  }
+  if (command.form == AtCommandLine::Form::kTest) {
+    reply->ok();
+    return;
+  }
+  const auto reading =
+      command.count() == 1 && command.quoted(0) ? parse_cclk(*command.string(0)) : std::nullopt;
+  if (command.form != AtCommandLine::Form::kWrite || !reading) {
+    reply->error();
+    return;
+  }
+  clock_.set(*reading);
   reply->ok();
 }
 

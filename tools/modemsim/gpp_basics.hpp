@@ -1,6 +1,6 @@
 // The commands every module family answers the same way, whatever its vendor: ITU-T V.250 (AT,
 // ATE, ATI, AT+GMI/GMM/GMR/GSN) and 3GPP TS 27.007 (identity, SIM, signal, registration and its
-// URCs, operator, functionality). A personality composes one and hands it the commands it does not
+// URCs, operator, functionality, the clock). A personality composes one and hands it the commands it does not
 // know itself; the identity the module reports is the personality's to give.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "at_command_line.hpp"
+#include "module_clock.hpp"
 #include "personality.hpp"
 #include "world.hpp"
 
@@ -43,7 +44,8 @@ class GppBasics {
   static constexpr int kCmeSimPinRequired = 11;
   static constexpr int kCmeIncorrectParameters = 50;
 
-  GppBasics(AtServer& server, World& world, GppIdentity identity, GppHooks hooks);
+  // `clock` is the module's, which the personality owns (it resets it at power-on).
+  GppBasics(AtServer& server, World& world, ModuleClock& clock, GppIdentity identity, GppHooks hooks);
   ~GppBasics();
   GppBasics(const GppBasics&) = delete;
   GppBasics& operator=(const GppBasics&) = delete;
@@ -78,6 +80,7 @@ class GppBasics {
   void cereg(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void cops(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void cfun(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void cclk(const AtCommandLine&, const std::shared_ptr<Reply>&);
 
   void registration(const AtCommandLine&, const std::shared_ptr<Reply>&, const char* name, int& mode);
   std::string registration_line(const char* name, int mode, bool read) const;
@@ -86,6 +89,7 @@ class GppBasics {
 
   AtServer& server_;
   World& world_;
+  ModuleClock& clock_;
   GppIdentity identity_;
   GppHooks hooks_;
   int creg_mode_ = 0;  // AT+CREG=<n>, and likewise for CGREG and CEREG

@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   const modemsim::SimOptions options = parsed.value().sim;
+  // A broker that hangs up while a TLS handshake or close_notify is being written must not end the
+  // module: OpenSSL writes to the socket without MSG_NOSIGNAL.
+  ::signal(SIGPIPE, SIG_IGN);
   spdlog::set_level(options.verbose ? spdlog::level::info : spdlog::level::warn);
 
   Pty pty;

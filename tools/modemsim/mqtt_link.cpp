@@ -83,9 +83,10 @@ MqttLink::~MqttLink() {
   close_everything();
 }
 
-bool MqttLink::open() {
+bool MqttLink::open(std::optional<TlsClientConfig> tls) {
   if (state_ != State::kIdle && state_ != State::kClosed) return false;
   close_everything();
+  tls_ = std::move(tls);
   queued_.clear();
   subacks_.clear();
   candidates_.clear();
@@ -142,8 +143,13 @@ void MqttLink::finish_open() {
   socklen_t length = sizeof error;
   if (::getsockopt(tcp_fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
   if (error == 0) {
-    state_ = State::kOpen;
     candidates_.clear();
+    if (tls_) {
+      handshake_ = std::make_unique<TlsHandshake>(tcp_fd_, *tls_);
+      step_handshake();
+      return;
+    }
+    state_ = State::kOpen;
     log()->debug("mqtt link: network open to {}:{}", opened_host_, port_);
     queue([](const MqttLinkEvents& e) {
       if (e.on_opened) e.on_opened(true);
@@ -154,6 +160,33 @@ void MqttLink::finish_open() {
   ::close(tcp_fd_);
   tcp_fd_ = -1;
   try_next_candidate();
+}
+
+// The handshake goes as far as the socket lets it each time the loop finds the socket ready for
+// what it last wanted (the link stays kOpening meanwhile).
+void MqttLink::step_handshake() {
+  switch (handshake_->step()) {
+    case TlsHandshake::Status::kWantRead:
+    case TlsHandshake::Status::kWantWrite:
+      return;
+    case TlsHandshake::Status::kDone:
+      state_ = State::kOpen;
+      log()->debug("mqtt link: TLS open to {}:{}", opened_host_, port_);
+      queue([](const MqttLinkEvents& e) {
+        if (e.on_opened) e.on_opened(true);
+      });
+      return;
+    case TlsHandshake::Status::kFailed:
+      break;
+  }
+  std::string why = handshake_->failure();
+  handshake_.reset();
+  ::close(tcp_fd_);
+  tcp_fd_ = -1;
+  state_ = State::kClosed;
+  queue([why = std::move(why)](const MqttLinkEvents& e) {
+    if (e.on_tls_failed) e.on_tls_failed(why);
+  });
 }
 
 // The open() connection carries nothing until connect(): readable means the broker closed or
@@ -178,6 +211,8 @@ bool MqttLink::connect(const MqttConnectOptions& options) {
   if (options.will && (options.will->payload.size() > INT_MAX)) return false;
 
   // libmosquitto connects on its own socket: the open() one has served its purpose.
+  if (handshake_) handshake_->close_notify();
+  handshake_.reset();
   ::close(tcp_fd_);
   tcp_fd_ = -1;
 
@@ -215,6 +250,15 @@ bool MqttLink::connect(const MqttConnectOptions& options) {
   if (rc != MOSQ_ERR_SUCCESS) return fail("setting the protocol version", rc);
   // The module's TCP stack is not modelled: no Nagle delay of our own on top of --rtt-ms.
   mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
+  if (tls_) {
+    // open()'s own OpenSSL context, as it is: libmosquitto adds none of its defaults, so it checks
+    // the server against the name AT+QMTOPEN gave (not the --broker address it connects to), and
+    // at seclevel 0 checks nothing, where mosquitto_tls_set would insist on a CA file. It takes a
+    // reference of its own.
+    rc = mosquitto_void_option(mosq_, MOSQ_OPT_SSL_CTX, tls_->context.get());
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_int_option(mosq_, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+    if (rc != MOSQ_ERR_SUCCESS) return fail("setting up TLS", rc);
+  }
   if (options.username || options.password) {
     rc = mosquitto_username_pw_set(mosq_, options.username ? options.username->c_str() : nullptr,
                                    options.password ? options.password->c_str() : nullptr);
@@ -317,6 +361,7 @@ void MqttLink::disconnect() {
     }
     release_mosquitto_if_closed();
   } else if (state_ == State::kOpening || state_ == State::kOpen) {
+    if (handshake_) handshake_->close_notify();
     close_everything();
     state_ = State::kClosed;
   }
@@ -339,6 +384,7 @@ void MqttLink::set_paused(bool paused) {
 }
 
 void MqttLink::close_everything() {
+  handshake_.reset();
   if (tcp_fd_ >= 0) ::close(tcp_fd_);
   tcp_fd_ = -1;
   candidates_.clear();
@@ -369,6 +415,8 @@ int MqttLink::poll_fd() const {
 }
 
 short MqttLink::poll_events() const {
+  if (state_ == State::kOpening && handshake_)
+    return handshake_->status() == TlsHandshake::Status::kWantRead ? POLLIN : POLLOUT;
   if (state_ == State::kOpening) return POLLOUT;
   if (state_ == State::kOpen) return POLLIN;
   if (disconnect_pending_) return POLLOUT;
@@ -384,7 +432,9 @@ std::optional<modem::TimePoint> MqttLink::next_deadline() const {
 
 void MqttLink::dispatch(short revents) {
   if (!paused_) {
-    if (state_ == State::kOpening) {
+    if (state_ == State::kOpening && handshake_) {
+      if (revents & (POLLIN | POLLOUT | POLLERR | POLLHUP)) step_handshake();
+    } else if (state_ == State::kOpening) {
       if (revents & (POLLOUT | POLLERR | POLLHUP)) finish_open();
     } else if (state_ == State::kOpen) {
       if (revents & (POLLIN | POLLERR | POLLHUP)) watch_open_socket();

@@ -5,7 +5,10 @@
 // The module separates opening the TCP connection (AT+QMTOPEN) from sending MQTT CONNECT
 // (AT+QMTCONN), and libmosquitto cannot: so open() makes a plain TCP connection that stands for
 // the module's "network", and connect() closes it and lets libmosquitto connect afresh. A broker
-// that closes either connection is reported as lost, never silently re-established.
+// that closes either connection is reported as lost, never silently re-established. With TLS
+// (AT+QMTCFG="ssl"), open() also does the TLS handshake, checked as the module's SSL context says,
+// and connect() ends that TLS connection with close_notify and lets libmosquitto make its own
+// with the same OpenSSL context (MOSQ_OPT_SSL_CTX), so both are checked alike.
 //
 // Callbacks are never invoked from inside libmosquitto nor from inside a call the owner makes on
 // the link: libmosquitto's callbacks only queue events, and the queue is delivered from dispatch()
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "modem/transport/event_loop.hpp"
+#include "tls_handshake.hpp"
 
 struct mosquitto;
 struct mosquitto_message;
@@ -63,7 +67,10 @@ struct MqttMessage {
 };
 
 struct MqttLinkEvents {
-  std::function<void(bool ok)> on_opened;            // result of open()
+  std::function<void(bool ok)> on_opened;  // result of open(), its TLS handshake included
+  // open()'s TCP connection was made but its TLS handshake failed, why in one line; instead of
+  // on_opened (on_opened(false) means the TCP connection itself failed).
+  std::function<void(std::string why)> on_tls_failed;
   std::function<void(int connack_code)> on_connack;  // 0 accepted, 1..5 refused (MQTT 3.1.1 codes)
   // Granted QoS in the order of the topics given to subscribe(); 128 (0x80) for a refused topic.
   std::function<void(int mid, std::vector<int> granted_qos)> on_suback;
@@ -84,9 +91,9 @@ class MqttLink final : public modem::EventSource {
   MqttLink(const MqttLink&) = delete;
   MqttLink& operator=(const MqttLink&) = delete;
 
-  // Starts the TCP connection; the result comes as on_opened. Returns false, doing nothing, unless
-  // the link is kIdle or kClosed.
-  bool open();
+  // Starts the TCP connection, and with `tls` its TLS handshake; the result comes as on_opened (or
+  // on_tls_failed). Returns false, doing nothing, unless the link is kIdle or kClosed.
+  bool open(std::optional<TlsClientConfig> tls = std::nullopt);
   // Closes the open() connection and sends MQTT CONNECT on a new one; the result comes as
   // on_connack (or on_lost). Returns false, doing nothing, unless the link is kOpen and the
   // options are in range (protocol_version 3 or 4, keepalive_s 0..65535).
@@ -142,6 +149,7 @@ class MqttLink final : public modem::EventSource {
 
   void try_next_candidate();
   void finish_open();
+  void step_handshake();
   void watch_open_socket();
   void pump_mosquitto(short revents);
   void close_everything();
@@ -156,11 +164,13 @@ class MqttLink final : public modem::EventSource {
   std::shared_ptr<char> alive_;                   // expires with the link: tells deliver_queued to stop
   State state_ = State::kIdle;
   bool paused_ = false;
-  std::vector<Candidate> candidates_;  // addresses open() has yet to try
-  std::string opened_host_;            // the numeric address open() reached
-  int tcp_fd_ = -1;                    // the open() connection, while kOpening or kOpen
-  mosquitto* mosq_ = nullptr;          // the MQTT connection, from connect() until it is closed
-  bool disconnect_pending_ = false;    // disconnect() asked for; flushing the DISCONNECT packet
+  std::vector<Candidate> candidates_;        // addresses open() has yet to try
+  std::string opened_host_;                  // the numeric address open() reached
+  int tcp_fd_ = -1;                          // the open() connection, while kOpening or kOpen
+  std::optional<TlsClientConfig> tls_;       // open()'s TLS settings, for connect() too
+  std::unique_ptr<TlsHandshake> handshake_;  // open()'s TLS connection over tcp_fd_
+  mosquitto* mosq_ = nullptr;                // the MQTT connection, from connect() until it is closed
+  bool disconnect_pending_ = false;          // disconnect() asked for; flushing the DISCONNECT packet
   modem::TimePoint next_misc_{};
   std::vector<PendingSuback> subacks_;
   std::deque<Event> queued_;

@@ -10,7 +10,7 @@ namespace modemsim {
 const char* const kUsage =
     "usage: modemsim --link PATH --broker HOST:PORT [--control PATH] [--model ec200u|ec2x|ec200x]\n"
     "                [--baud N] [--latency-ms N] [--rtt-ms N] [--boot-ms N] [--echo on|off]\n"
-    "                [--recv-form documented|split|no-length] [-v]\n"
+    "                [--recv-form documented|split|no-length] [--network-time] [-v]\n"
     "\n"
     "A virtual Quectel cellular module on a pseudo-terminal. PATH becomes a symlink to the pty once the\n"
     "module answers (open it like a serial device); every MQTT connection goes to the broker at\n"
@@ -23,7 +23,8 @@ const char* const kUsage =
     "  --control PATH    UNIX socket for faults and figures, one command a line:\n"
     "                      qmtstat <idx> <code> | pdp-deact <cid> | reboot | network down|up |\n"
     "                      mute <ms> | garbage <n> | split <n> | stats | sim ready|absent|pin |\n"
-    "                      signal <0-31> | fail-next qmtopen <code> | fail-next qiact\n"
+    "                      signal <0-31> | fail-next qmtopen <code> | fail-next qiact |\n"
+    "                      ntp-fail on|off\n"
     "  --baud N          pace both directions at the 8N1 line rate (N/10 bytes/s); default: unpaced\n"
     "  --latency-ms N    module processing time before OK or the prompt (default 0)\n"
     "  --rtt-ms N        network round trip before server-acknowledged results (default 0)\n"
@@ -33,6 +34,9 @@ const char* const kUsage =
     "                      documented  \"<topic>\",<len>,\"<payload>\" (the AN's form, the default)\n"
     "                      split       \"<topic>\",<len> CR LF <payload> (an EC200U firmware)\n"
     "                      no-length   \"<topic>\",\"<payload>\" (firmware that ignores the setting)\n"
+    "  --network-time    the network gives its time (NITZ) when the module registers: the clock\n"
+    "                    is set to the host's UTC time and AT+QLTS reports it (default: no NITZ,\n"
+    "                    the clock starts at 80/01/06,00:00:00+00 until AT+CCLK= or AT+QNTP)\n"
     "  -v                print the AT traffic both ways (passwords masked)\n";
 
 namespace {
@@ -75,6 +79,8 @@ modem::Outcome<ParsedOptions> parse_options(int argc, const char* const* argv) {
       parsed.help = true;
     } else if (arg == "-v" || arg == "--verbose") {
       o.verbose = true;
+    } else if (arg == "--network-time") {
+      o.network_time = true;
     } else if (arg == "--link") {
       if (!value(o.link)) return modem::Error{"--link needs a path"};
     } else if (arg == "--control") {

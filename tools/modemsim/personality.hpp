@@ -3,6 +3,7 @@
 // nothing of ptys or timing. A new module family is a new personality.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,18 @@ class Reply {
               DataEcho echo = DataEcho::kAsCommands);
   // "> ", then data up to Ctrl-Z (0x1A), which is not part of it (AT+QMTPUB without length).
   void prompt_until_ctrl_z(std::function<void(std::string)> on_data);
+  // A raw upload (AT+QFUPL): the line CONNECT, then exactly `length` bytes for `on_data`, never
+  // echoed and never read as commands. If they have not all come `timeout` after CONNECT,
+  // `on_timeout` runs instead and what came is dropped. `ack_every` > 0: the module writes "A"
+  // after each `ack_every` bytes but the last (the upload's ACK mode, field-notes.md 3.3).
+  struct Upload {
+    std::size_t length = 0;
+    std::chrono::milliseconds timeout{0};
+    std::size_t ack_every = 0;
+    std::function<void(std::string)> on_data;
+    std::function<void()> on_timeout;
+  };
+  void upload(Upload upload);
   bool finished() const { return finished_; }
 
  private:
@@ -73,6 +86,13 @@ class Personality {
     std::size_t max_in_flight = 0;    // the most QoS 1/2 publishes outstanding at once, ever
   };
   virtual MqttFigures mqtt_figures() const = 0;
+  // The module's own services, counted over the process's life (reboots included).
+  struct ServiceFigures {
+    std::uint64_t files_uploaded = 0;  // uploads that stored their file (+QFUPL: <size>,<checksum>)
+    std::uint64_t files_deleted = 0;   // delete commands answered OK (one for "*", however many went)
+    std::uint64_t ntp_syncs = 0;       // NTP requests that got the time (+QNTP: 0,...)
+  };
+  virtual ServiceFigures service_figures() const = 0;
 };
 
 }  // namespace modemsim

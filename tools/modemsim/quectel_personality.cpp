@@ -1,10 +1,12 @@
 #include "quectel_personality.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "at_server.hpp"
+#include "tls_client_context.hpp"
 
 namespace modemsim {
 
@@ -49,7 +51,8 @@ QuectelPersonality::QuectelPersonality(modem::EventLoop& loop, AtServer& server,
       world_(world),
       settings_(std::move(settings)),
       model_(model_or_default(settings_.model)),
-      basics_(server, world, identity(model_),
+      clock_(loop.clock()),
+      basics_(server, world, clock_, identity(model_),
               GppHooks{.radio_off =
                            [this] {
                              for (int idx = 0; idx < kClients; ++idx)
@@ -126,6 +129,12 @@ const std::map<std::string, QuectelPersonality::Handler>& QuectelPersonality::ha
       {"+QICSGP", &QuectelPersonality::qicsgp},
       {"+QIACT", &QuectelPersonality::qiact},
       {"+QIDEACT", &QuectelPersonality::qideact},
+      {"+QFLST", &QuectelPersonality::qflst},
+      {"+QFUPL", &QuectelPersonality::qfupl},
+      {"+QFDEL", &QuectelPersonality::qfdel},
+      {"+QSSLCFG", &QuectelPersonality::qsslcfg},
+      {"+QLTS", &QuectelPersonality::qlts},
+      {"+QNTP", &QuectelPersonality::qntp},
       {"+QMTCFG", &QuectelPersonality::qmtcfg},
       {"+QMTOPEN", &QuectelPersonality::qmtopen},
       {"+QMTCLOSE", &QuectelPersonality::qmtclose},
@@ -142,6 +151,7 @@ const std::map<std::string, QuectelPersonality::Handler>& QuectelPersonality::ha
 }
 
 void QuectelPersonality::handle(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
+  follow_network_time();
   const auto& table = handlers();
   if (const auto it = table.find(command.name); it != table.end()) {
     (this->*(it->second))(command, reply);
@@ -298,8 +308,16 @@ void QuectelPersonality::bad_argument(const std::shared_ptr<Reply>& reply) const
 
 void QuectelPersonality::make_client(int idx) {
   SimMqttClient::Events events;
-  events.opened = [this, idx](bool ok) {
-    server_.urc(fmt::format("+QMTOPEN: {},{}", idx, ok ? 0 : 5));  // 5: network connection error
+  events.opened = [this, idx](SimMqttClient::OpenResult result, const std::string& why) {
+    using R = SimMqttClient::OpenResult;
+    if (result == R::kTlsFailed) {
+      spdlog::warn("+QMTOPEN: {},-1: TLS handshake with \"{}\" failed: {}", idx, clients_[idx].host, why);
+    }
+    // 5: network connection error; -1: the generic failure a TLS error gives (field-notes.md 3.3)
+    server_.urc(fmt::format("+QMTOPEN: {},{}", idx,
+                            result == R::kOpen        ? 0
+                            : result == R::kTlsFailed ? -1
+                                                      : 5));
   };
   events.connected = [this, idx](int code) {
     // +QMTCONN: <idx>,<result>[,<ret_code>]: result 0 with the CONNACK code, 2 when no CONNACK came.
@@ -384,10 +402,26 @@ void QuectelPersonality::qmtopen(const AtCommandLine& command, const std::shared
   const auto context = world_.contexts.find(client->pdp_cid);
   if (context == world_.contexts.end() || !context->second.active) return report(3);  // PDP not active
   if (!world_.network_up) return report(-1);
+  std::optional<TlsClientConfig> tls;
+  if (client->ssl_enable == 1) {
+    tls = tls_for(idx, *host);
+    if (!tls) return report(-1);  // the generic TLS failure (field-notes.md 3.3)
+  }
   client->host = *host;
   client->port = static_cast<int>(*port);
   make_client(idx);
-  client->mqtt->open();
+  client->mqtt->open(std::move(tls));
+}
+
+std::optional<TlsClientConfig> QuectelPersonality::tls_for(int idx, const std::string& host) const {
+  const int ctx = clients_[idx].ssl_context;
+  auto made = make_tls_client(ssl_contexts_[ctx], files_, host, clock_.utc());
+  if (!made) {
+    spdlog::warn("+QMTOPEN: {},-1: SSL context {} cannot connect to \"{}\": {}", idx, ctx, host,
+                 made.error().message);
+    return std::nullopt;
+  }
+  return std::move(made).value();
 }
 
 void QuectelPersonality::qmtclose(const AtCommandLine& command, const std::shared_ptr<Reply>& reply) {
@@ -684,6 +718,13 @@ void QuectelPersonality::power_cycle() {
   }
   basics_.power_cycle();
   next_failures_.clear();
+  // UFS keeps its files; RAM, the SSL contexts and the clock start afresh (field-notes.md 3.1).
+  files_.power_cycle();
+  ssl_contexts_ = {};
+  clock_.reset();
+  was_registered_ = false;
+  network_time_known_ = false;
+  ++life_;
 }
 
 std::string QuectelPersonality::drop_mqtt_session(int idx, int code) {
@@ -741,6 +782,10 @@ std::string QuectelPersonality::fail_next(const std::string& command, int code) 
     return "unknown command '" + command + "' (qmtopen, qiact)";
   }
   return {};
+}
+
+Personality::ServiceFigures QuectelPersonality::service_figures() const {
+  return service_figures_;
 }
 
 Personality::MqttFigures QuectelPersonality::mqtt_figures() const {

@@ -13,11 +13,14 @@
 #include <optional>
 #include <string>
 
+#include "file_store.hpp"
 #include "gpp_basics.hpp"
 #include "modem/transport/event_loop.hpp"
+#include "module_clock.hpp"
 #include "personality.hpp"
 #include "quectel_models.hpp"
 #include "sim_mqtt_client.hpp"
+#include "ssl_context.hpp"
 #include "world.hpp"
 
 namespace modemsim {
@@ -36,15 +39,17 @@ struct QuectelSettings {
   int broker_port = 1883;
   modem::Duration rtt{};                       // --rtt-ms
   RecvForm recv_form = RecvForm::kDocumented;  // --recv-form
+  bool network_time = false;                   // --network-time: the network sends its time (NITZ)
   std::function<void()> request_reboot;        // AT+CFUN=1,1
 };
 
 class QuectelPersonality final : public Personality {
  public:
-  static constexpr int kClients = 6;                     // <client_idx> 0-5
-  static constexpr std::size_t kMaxPublishBytes = 1500;  // AT+QMTPUBEX note 2
-  static constexpr std::size_t kInFlightWindow = 5;      // AT+QMTPUBEX note 1
-  static constexpr std::size_t kReceiveSlots = 5;        // AT+QMTRECV <store_status>
+  static constexpr int kClients = 6;                           // <client_idx> 0-5
+  static constexpr std::size_t kMaxPublishBytes = 1500;        // AT+QMTPUBEX note 2
+  static constexpr std::size_t kInFlightWindow = 5;            // AT+QMTPUBEX note 1
+  static constexpr std::size_t kReceiveSlots = 5;              // AT+QMTRECV <store_status>
+  static constexpr std::size_t kMaxUploadBytes = 1024 * 1024;  // AT+QFUPL: the largest file taken
 
   QuectelPersonality(modem::EventLoop& loop, AtServer& server, World& world, QuectelSettings settings);
   ~QuectelPersonality() override;
@@ -58,6 +63,7 @@ class QuectelPersonality final : public Personality {
   void network_changed() override;
   std::string fail_next(const std::string& command, int code) override;
   MqttFigures mqtt_figures() const override;
+  ServiceFigures service_figures() const override;
 
  private:
   // What AT+QMTCFG configures for one <client_idx>, and the client itself.
@@ -96,6 +102,16 @@ class QuectelPersonality final : public Personality {
   void qicsgp(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qiact(const AtCommandLine&, const std::shared_ptr<Reply>&);
   void qideact(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // Files (quectel_files.cpp)
+  void qflst(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qfupl(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qfdel(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // SSL contexts (quectel_qsslcfg.cpp)
+  void qsslcfg(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  // Network time (quectel_time.cpp)
+  void qlts(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void qntp(const AtCommandLine&, const std::shared_ptr<Reply>&);
+  void follow_network_time();
   // MQTT
   void qmtcfg(const AtCommandLine&, const std::shared_ptr<Reply>&);
   // One AT+QMTCFG option (quectel_qmtcfg.cpp): a write, or a query when `query`. It finishes the reply.
@@ -144,13 +160,23 @@ class QuectelPersonality final : public Personality {
   void arm_ping_watch(int idx);
   void make_client(int idx);
   std::optional<int> take_failure(const std::string& command);
+  // The TLS settings AT+QMTOPEN uses for `client` to `host`, or nullopt (logged) when its SSL
+  // context cannot make a connection.
+  std::optional<TlsClientConfig> tls_for(int idx, const std::string& host) const;
 
   modem::EventLoop& loop_;
   AtServer& server_;
   World& world_;
   QuectelSettings settings_;
   const QuectelModel& model_;
-  GppBasics basics_;  // AT, ATI, the 3GPP commands and their URCs
+  ModuleClock clock_;  // before basics_, which answers AT+CCLK with it
+  GppBasics basics_;   // AT, ATI, the 3GPP commands and their URCs
+  FileStore files_;
+  std::array<SslContext, SslContext::kContexts> ssl_contexts_;
+  bool was_registered_ = false;      // for NITZ: the clock is set when the module (re)registers
+  bool network_time_known_ = false;  // NITZ came in this life (AT+QLTS has something to say)
+  std::uint64_t life_ = 0;           // bumped at power-off: timers of an earlier life do nothing
+  ServiceFigures service_figures_;
   std::array<Client, kClients> clients_;
   std::map<std::string, int> next_failures_;  // command name -> result code for its next use
   std::size_t max_in_flight_ = 0;

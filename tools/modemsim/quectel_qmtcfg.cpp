@@ -222,14 +222,18 @@ void QuectelPersonality::cfg_willex(Client& client, const AtCommandLine& command
 
 void QuectelPersonality::cfg_ssl(Client& client, const AtCommandLine& command, bool query,
                                  const std::shared_ptr<Reply>& reply) {
+  // "ssl",<client_idx>[,<SSL_enable>[,<ctx_index>]]; read back as +QMTCFG: "ssl",<SSL_enable>[,<ctx_index>]
+  // (seeds/002 §3.3.1), the context only while SSL is on. A context left out is 0.
   if (query) {
-    reply->line(fmt::format("+QMTCFG: \"ssl\",{},{}", client.ssl_enable, client.ssl_context));
-  } else if (auto v = number(command, 2, 0, 1)) {
-    client.ssl_enable = *v;
-    client.ssl_context = number(command, 3, 0, 5).value_or(0);
-  } else {
-    return bad_option(reply);
+    reply->line(client.ssl_enable == 1 ? fmt::format("+QMTCFG: \"ssl\",1,{}", client.ssl_context)
+                                       : std::string("+QMTCFG: \"ssl\",0"));
+    return reply->ok();
   }
+  const auto enable = number(command, 2, 0, 1);
+  const auto context = command.count() > 3 ? number(command, 3, 0, 5) : 0;
+  if (!enable || !context || command.count() > 4) return bad_option(reply);
+  client.ssl_enable = *enable;
+  client.ssl_context = *context;
   reply->ok();
 }
 

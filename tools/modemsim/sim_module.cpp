@@ -51,6 +51,7 @@ SimModule::SimModule(modem::EventLoop& loop, int pty_master_fd, const SimOptions
   settings.broker_port = options.broker_port;
   settings.rtt = std::chrono::milliseconds(options.rtt_ms);
   settings.recv_form = options.recv_form;
+  settings.network_time = options.network_time;
   settings.request_reboot = [this] {
     // After the OK has gone out: it was scheduled first for the same moment.
     loop_.call_after(std::chrono::milliseconds(options_.latency_ms), [this] { reboot(); });
@@ -142,15 +143,18 @@ std::string SimModule::control(std::string_view command_line) {
     world_.csq_rssi = static_cast<int>(*arg(1));
     return "ok";
   }
+  if (verb == "ntp-fail" && w.size() == 2 && (w[1] == "on" || w[1] == "off")) {
+    world_.ntp_fails = w[1] == "on";
+    return "ok";
+  }
   if (verb == "fail-next" && (w.size() == 2 || w.size() == 3)) {
     const int code = w.size() == 3 && arg(2) ? static_cast<int>(*arg(2)) : -1;
     return result(personality_->fail_next(w[1], code));
   }
   return "err unknown command: qmtstat <idx> <code> | pdp-deact <cid> | reboot | network down|up | mute <ms> "
-         "| "
-         "garbage <n> | split <n> | stats | sim ready|absent|pin | signal <0-31> | fail-next qmtopen <code> "
-         "| "
-         "fail-next qiact";
+         "| garbage <n> | split <n> | stats | sim ready|absent|pin | signal <0-31> | fail-next qmtopen "
+         "<code> "
+         "| fail-next qiact | ntp-fail on|off";
 }
 
 std::string SimModule::stats_json() const {
@@ -160,12 +164,14 @@ std::string SimModule::stats_json() const {
     commands += json_string(name) + ":" + std::to_string(count);
   }
   const auto figures = personality_->mqtt_figures();
+  const auto services = personality_->service_figures();
   return fmt::format(
       "{{\"model\":{},\"commands\":{{{}}},\"messages_up\":{},\"messages_down\":{},\"sessions\":{},"
-      "\"max_in_flight\":{},\"registered\":{},\"bytes_from_host\":{},\"bytes_to_host\":{}}}",
+      "\"max_in_flight\":{},\"registered\":{},\"bytes_from_host\":{},\"bytes_to_host\":{},\"qfupl\":{},"
+      "\"qfdel\":{},\"qntp\":{}}}",
       json_string(options_.model), commands, figures.messages_up, figures.messages_down, figures.sessions,
       figures.max_in_flight, world_.registered() ? "true" : "false", line_.bytes_received(),
-      line_.bytes_sent());
+      line_.bytes_sent(), services.files_uploaded, services.files_deleted, services.ntp_syncs);
 }
 
 }  // namespace modemsim

@@ -29,6 +29,7 @@ struct SimOptions {
   bool echo = true;              // ATE1 after boot, as real modules
   // --recv-form: how +QMTRECV carries a message when AT+QMTCFG="recv/mode" asks for the length
   RecvForm recv_form = RecvForm::kDocumented;
+  bool network_time = false;  // --network-time: the network gives its time (NITZ) at registration
   bool verbose = false;
 };
 

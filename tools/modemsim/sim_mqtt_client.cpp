@@ -43,7 +43,7 @@ void SimMqttClient::after_round_trip(modem::TimePoint sent, std::function<void()
   }
 }
 
-void SimMqttClient::open() {
+void SimMqttClient::open(std::optional<TlsClientConfig> tls) {
   reset_link();
   state_ = State::kOpening;
   request_sent_ = loop_.clock().now();
@@ -51,7 +51,13 @@ void SimMqttClient::open() {
   link_events.on_opened = [this](bool ok) {
     after_round_trip(request_sent_, [this, ok] {
       state_ = ok ? State::kOpen : State::kClosed;
-      if (events_.opened) events_.opened(ok);
+      if (events_.opened) events_.opened(ok ? OpenResult::kOpen : OpenResult::kNetworkFailed, {});
+    });
+  };
+  link_events.on_tls_failed = [this](std::string why) {
+    after_round_trip(request_sent_, [this, why = std::move(why)] {
+      state_ = State::kClosed;
+      if (events_.opened) events_.opened(OpenResult::kTlsFailed, why);
     });
   };
   link_events.on_connack = [this](int code) {
@@ -87,7 +93,7 @@ void SimMqttClient::open() {
     const State was = state_;
     reset_link();
     if (was == State::kOpening) {
-      if (events_.opened) events_.opened(false);
+      if (events_.opened) events_.opened(OpenResult::kNetworkFailed, {});
     } else if (was == State::kConnecting) {
       if (events_.connected) events_.connected(-1);
     } else if (events_.lost) {
@@ -97,7 +103,7 @@ void SimMqttClient::open() {
   link_ = std::make_unique<MqttLink>(broker_host_, broker_port_, std::move(link_events));
   loop_.add(*link_);
   link_->set_paused(!network_up_);
-  link_->open();
+  link_->open(std::move(tls));
 }
 
 void SimMqttClient::connect(const MqttConnectOptions& options) {

@@ -28,9 +28,13 @@ struct SimMqttTimeouts {
 class SimMqttClient {
  public:
   enum class State { kClosed, kOpening, kOpen, kConnecting, kConnected };
+  // How AT+QMTOPEN ended: the network connection (with TLS, its handshake too) made, the network
+  // connection failed, or the TCP connection was made and its TLS handshake failed (`why` says
+  // how, in one line).
+  enum class OpenResult { kOpen, kNetworkFailed, kTlsFailed };
 
   struct Events {
-    std::function<void(bool ok)> opened;
+    std::function<void(OpenResult result, const std::string& why)> opened;
     std::function<void(int connack_code)> connected;  // -1: no CONNACK (the link failed)
     std::function<void(int msgid, std::vector<int> granted)> subscribed;
     std::function<void(int msgid)> unsubscribed;
@@ -48,7 +52,8 @@ class SimMqttClient {
   bool open_or_connected() const { return state_ != State::kClosed; }
   std::size_t in_flight() const { return in_flight_.size(); }
 
-  void open();
+  // With `tls`, the network connection is a TLS one, checked as it says.
+  void open(std::optional<TlsClientConfig> tls = std::nullopt);
   void connect(const MqttConnectOptions& options);
   bool subscribe(int msgid, const std::vector<std::pair<std::string, int>>& topics);
   bool unsubscribe(int msgid, const std::vector<std::string>& topics);

@@ -25,6 +25,7 @@ struct World {
   Sim sim = Sim::kReady;
   bool radio_on = true;    // AT+CFUN=1
   bool network_up = true;  // the control socket's "network down|up"
+  bool ntp_fails = false;  // the control socket's "ntp-fail on|off": the NTP server's name does not resolve
   int csq_rssi = 24;       // AT+CSQ units: -113 + 2 * rssi dBm
   std::string operator_name = "modemsim";
   std::string operator_numeric = "00101";

@@ -48,6 +48,14 @@ TEST(ModemsimOptions, ModelWithoutAValueIsRefused) {
   EXPECT_EQ(parsed.error().message, "--model needs ec200u, ec2x or ec200x");
 }
 
+TEST(ModemsimOptions, NetworkTimeIsOffUnlessAskedFor) {
+  EXPECT_FALSE(parse({}).value().sim.network_time);
+  const auto parsed = parse({"--network-time"});
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_TRUE(parsed.value().sim.network_time);
+  EXPECT_NE(std::string(kUsage).find("[--network-time]"), std::string::npos);
+}
+
 TEST(ModemsimOptions, UsageNamesEveryModel) {
   const std::string usage = kUsage;
   EXPECT_NE(usage.find("[--model ec200u|ec2x|ec200x]"), std::string::npos) << usage;
