@@ -8,11 +8,9 @@
 // quoted in messages only where they help (topics, choices), never for a password.
 #include "config.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -20,11 +18,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
-#include <system_error>
 #include <tuple>
 #include <utility>
 
 #include "bridge_rules.hpp"
+#include "file_text.hpp"
 #include "modem/session/dialects.hpp"
 #include "modem/text.hpp"
 
@@ -233,43 +231,6 @@ std::string publish_refusal(const std::string& why) {
   return why.find("wildcard") != std::string::npos ? why + "; MQTT allows wildcards only in subscriptions"
                                                    : at_refusal(why);
 }
-
-struct FileText {
-  std::optional<std::string> text;
-  std::string error;  // why it could not be read, when text is nullopt
-  int err = 0;        // its errno, when there is one
-  mode_t mode = 0;    // the permission bits of the file that was read
-};
-
-FileText read_text_file(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {std::nullopt, std::system_category().message(errno), errno};
-  // The mode of what was opened, not of what the path names a moment later.
-  struct stat st {};
-  const mode_t mode = ::fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0;
-  std::string text;
-  char buffer[4096];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;  // a directory opens but fails here with EISDIR
-      ::close(fd);
-      return {std::nullopt, std::system_category().message(err), err};
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > max_bytes) {
-      ::close(fd);
-      return {std::nullopt, fmt::format("it is larger than {} bytes; is it the right file?", max_bytes)};
-    }
-  }
-  ::close(fd);
-  return {std::move(text), {}, 0, mode};
-}
-
-// The packaged service's user (packaging/debian/cellmqttd.sysusers), named in the fixes we suggest.
-constexpr std::string_view kServiceUser = "cellmqttd";
 
 // Who besides the owner may read or write a file of this mode, for a message; "" when nobody.
 std::string also_accessible_by(mode_t mode) {
