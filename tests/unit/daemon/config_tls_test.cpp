@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -526,6 +527,39 @@ TEST(ConfigTls, TheNtpServerIsCheckedLikeAHostName) {
   const auto result = parse_config("[cellular]\nntp_server = \"time.example.net\"\n" + rest, kSource);
   ASSERT_TRUE(result.config.has_value());
   EXPECT_EQ(to_session_config(*result.config).tls.ntp_server, "time.example.net");
+}
+
+// The reference file's commented-out [upstream.tls] shows the defaults: with its '#'s removed
+// it is the table as the structs have it (and, switched off, reads no file).
+TEST(ConfigTls, TheReferenceFilesCommentedTableIsTheDefaults) {
+  const auto path = (fs::path(__FILE__).parent_path() / "../../../etc/cellmqttd.toml").lexically_normal();
+  std::ifstream in(path);
+  std::string text;
+  bool in_table = false;
+  int keys = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line == "#[upstream.tls]") in_table = true;
+    if (in_table && line.empty()) in_table = false;
+    // Only "#key = value" lines: the comments between them start with "# ".
+    if (in_table && line.starts_with('#') && !line.starts_with("# ")) {
+      line.erase(0, 1);
+      keys += line.find(" = ") != std::string::npos ? 1 : 0;
+    }
+    text += line + "\n";
+  }
+  EXPECT_EQ(keys, 7);
+  const auto result = parse_config(text, path.string(), "/nonexistent");
+  ASSERT_TRUE(result.config.has_value()) << lines_of(result.errors).front();
+  const UpstreamTlsConfig& t = result.config->upstream.tls;
+  const UpstreamTlsConfig defaults;
+  EXPECT_EQ(t.enabled, defaults.enabled);
+  EXPECT_EQ(t.ca_file, defaults.ca_file);
+  EXPECT_EQ(t.cert_file, defaults.cert_file);
+  EXPECT_EQ(t.key_file, defaults.key_file);
+  EXPECT_EQ(t.verify_peer, defaults.verify_peer);
+  EXPECT_EQ(t.sni, defaults.sni);
+  EXPECT_EQ(t.version, defaults.version);
+  EXPECT_EQ(result.config->upstream.port, 1883);
 }
 
 TEST(ConfigTls, AWarningPrintsAsACompilerWould) {
