@@ -8,23 +8,23 @@
 // quoted in messages only where they help (topics, choices), never for a password.
 #include "config.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
-#include <system_error>
 #include <tuple>
 #include <utility>
 
 #include "bridge_rules.hpp"
+#include "config_tls.hpp"
+#include "file_text.hpp"
 #include "modem/session/dialects.hpp"
 #include "modem/text.hpp"
 
@@ -59,11 +59,12 @@ const std::vector<KnownSection>& known_sections() {
   static const std::vector<KnownSection> sections = {
       {"", {"modem", "cellular", "upstream", "local", "bridge", "spool", "status", "log"}},
       {"modem", {"port", "baud", "model"}},
-      {"cellular", {"apn", "username", "password", "password_file", "pdp_type", "context_id"}},
+      {"cellular", {"apn", "username", "password", "password_file", "pdp_type", "context_id", "ntp_server"}},
       {"upstream",
        {"host", "port", "client_id", "username", "password", "password_file", "keepalive_s", "clean_session",
-        "protocol", "will"}},
+        "protocol", "will", "tls"}},
       {"upstream.will", {"topic", "payload", "qos", "retain"}},
+      {"upstream.tls", {"enabled", "ca_file", "cert_file", "key_file", "verify", "sni", "version"}},
       {"local", {"host", "port", "client_id", "username", "password", "password_file", "clean_session"}},
       {"bridge", {"topic", "direction", "qos", "local_prefix", "remote_prefix"}},
       {"spool", {"path", "max_messages", "max_bytes", "overflow"}},
@@ -234,43 +235,6 @@ std::string publish_refusal(const std::string& why) {
                                                    : at_refusal(why);
 }
 
-struct FileText {
-  std::optional<std::string> text;
-  std::string error;  // why it could not be read, when text is nullopt
-  int err = 0;        // its errno, when there is one
-  mode_t mode = 0;    // the permission bits of the file that was read
-};
-
-FileText read_text_file(const std::string& path, std::size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {std::nullopt, std::system_category().message(errno), errno};
-  // The mode of what was opened, not of what the path names a moment later.
-  struct stat st {};
-  const mode_t mode = ::fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0;
-  std::string text;
-  char buffer[4096];
-  while (true) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;  // a directory opens but fails here with EISDIR
-      ::close(fd);
-      return {std::nullopt, std::system_category().message(err), err};
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-    if (text.size() > max_bytes) {
-      ::close(fd);
-      return {std::nullopt, fmt::format("it is larger than {} bytes; is it the right file?", max_bytes)};
-    }
-  }
-  ::close(fd);
-  return {std::move(text), {}, 0, mode};
-}
-
-// The packaged service's user (packaging/debian/cellmqttd.sysusers), named in the fixes we suggest.
-constexpr std::string_view kServiceUser = "cellmqttd";
-
 // Who besides the owner may read or write a file of this mode, for a message; "" when nobody.
 std::string also_accessible_by(mode_t mode) {
   const bool group = (mode & 070) != 0;
@@ -385,12 +349,17 @@ class Loader {
   void report_file(std::string key, std::string message) {
     errors_.push_back({source_, 0, 0, std::move(key), std::move(message)});
   }
+  void warn(const toml::source_region& where, std::string key, std::string message) {
+    warnings_.push_back({source_, static_cast<int>(where.begin.line), static_cast<int>(where.begin.column),
+                         std::move(key), std::move(message), true});
+  }
 
  private:
   void load_modem(const Section& s);
   void load_cellular(const Section& s);
   void load_upstream(const Section& s);
   void load_will(const Section& s);
+  void load_tls(const Section& s);
   void load_local(const Section& s);
   void load_bridges(const Section& top);
   void load_bridge(const Section& s);
@@ -409,6 +378,7 @@ class Loader {
   DaemonConfig config_;
   std::optional<toml::source_region> upstream_where_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
 };
 
 // ---- Section ----------------------------------------------------------------------------------
@@ -588,9 +558,13 @@ ConfigResult Loader::load(std::string_view text) {
     };
     return order(a) < order(b);
   });
+  std::stable_sort(warnings_.begin(), warnings_.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
   ConfigResult result;
   if (errors_.empty()) result.config = std::move(config_);
   result.errors = std::move(errors_);
+  result.warnings = std::move(warnings_);
   return result;
 }
 
@@ -738,6 +712,16 @@ void Loader::load_cellular(const Section& s) {
   // The families differ (seeds/001: 1-16, seeds/002: 1-15): the range of the module [modem] names
   // ("auto": what every family takes).
   s.read("context_id", 1, modem::session::max_context_id(config_.modem.model), c.context_id);
+  // The module is given the name in a quoted argument, as it is the broker's.
+  if (s.read("ntp_server", c.ntp_server)) {
+    if (c.ntp_server.empty()) {
+      s.report_at_value(
+          "ntp_server",
+          "is empty; give an NTP server's host name or address (the default is \"pool.ntp.org\")");
+    } else if (auto why = module_refusal(Setting::kHost, c.ntp_server)) {
+      s.report_at_key("ntp_server", at_refusal(*why));
+    }
+  }
 }
 
 void Loader::load_upstream(const Section& s) {
@@ -802,6 +786,9 @@ void Loader::load_upstream(const Section& s) {
   s.read("clean_session", u.clean_session);
   s.read_choice<std::string>("protocol", {{"3.1.1", "3.1.1"}, {"3.1", "3.1"}}, u.protocol);
   load_will(s.child("will"));
+  load_tls(s.child("tls"));
+  // MQTT over TLS has its own registered port (IANA: secure-mqtt, 8883), which every cloud uses.
+  if (u.tls.enabled && s.node("port") == nullptr) u.port = 8883;
 }
 
 void Loader::load_will(const Section& s) {
@@ -821,6 +808,85 @@ void Loader::load_will(const Section& s) {
   s.read("qos", 0, 2, w.qos);
   s.read("retain", w.retain);
   config_.upstream.will = std::move(w);
+}
+
+// [upstream.tls]. With enabled = false only the keys' names and values are checked: a prepared
+// section, or one switched off for a test, must not keep the daemon from starting, so no file is
+// read and no rule between the keys applies.
+void Loader::load_tls(const Section& s) {
+  if (!s.present()) return;
+  s.check_unknown_keys();
+  UpstreamTlsConfig& t = config_.upstream.tls;
+  const std::size_t errors_before = errors_.size();
+  s.read("enabled", t.enabled);
+  s.read("ca_file", t.ca_file);
+  s.read("cert_file", t.cert_file);
+  s.read("key_file", t.key_file);
+  s.read_choice<bool>("verify", {{"peer", true}, {"none", false}}, t.verify_peer);
+  s.read("sni", t.sni);
+  s.read_choice<std::string>("version", {{"1.2", "1.2"}, {"any", "any"}}, t.version);
+  // A value that could not be read leaves the rules below guessing.
+  if (!t.enabled || errors_.size() != errors_before) return;
+
+  const std::string& model = config_.modem.model;
+  const std::size_t max_file = modem::session::max_tls_file(model);
+  if (max_file == 0) {
+    s.report_at_value("enabled",
+                      model == "auto"
+                          ? std::string("none of the module families this release drives supports TLS")
+                          : fmt::format("the module family {} does not support TLS in this release",
+                                        modem::session::canonical_model(model).value_or(model)));
+    return;
+  }
+
+  // A file key that is missing is reported at the table's header; one that is there but "" at
+  // its value.
+  const auto missing = [&](std::string_view name, const std::string& message) {
+    if (s.node(name) != nullptr) {
+      s.report_at_value(name, "is empty; " + message);
+    } else {
+      report(s.table()->source(), s.key_path(name), "is required " + message);
+    }
+  };
+  if (t.verify_peer && t.ca_file.empty()) {
+    missing("ca_file",
+            "when verify = \"peer\": the PEM file of the CA the broker's certificate chains to (the module "
+            "has no CA store of its own)");
+  }
+  if (!t.cert_file.empty() && t.key_file.empty())
+    missing("key_file", "with cert_file: the PEM private key of the client certificate");
+  if (t.cert_file.empty() && !t.key_file.empty())
+    missing("cert_file", "with key_file: the PEM client certificate the key belongs to");
+  if (!t.verify_peer && !t.cert_file.empty()) {
+    s.report_at_key(
+        "cert_file",
+        "cannot be used with verify = \"none\": the modules present a client certificate only while "
+        "they verify the server; set verify = \"peer\" and ca_file");
+  }
+  if (!t.verify_peer) {
+    warn(s.node("verify")->source(), s.key_path("verify"),
+         "is \"none\": the server is not authenticated: anyone on the path can pose as it");
+    if (!t.ca_file.empty()) {
+      warn(s.key("ca_file")->source(), s.key_path("ca_file"),
+           "is not used with verify = \"none\", so it is not read");
+      t.ca_file.clear();
+    }
+  }
+  if (errors_.size() != errors_before) return;  // which files are meant is not clear yet
+
+  for (auto& problem : load_tls_files(t, base_dir_, max_file, std::chrono::system_clock::now())) {
+    const std::string_view name = problem.key == TlsKey::kCaFile     ? "ca_file"
+                                  : problem.key == TlsKey::kCertFile ? "cert_file"
+                                  : problem.key == TlsKey::kKeyFile  ? "key_file"
+                                                                     : "";
+    const toml::source_region& where = name.empty() ? s.table()->source() : s.key(name)->source();
+    const std::string key = name.empty() ? std::string("upstream.tls") : s.key_path(name);
+    if (problem.warning) {
+      warn(where, key, std::move(problem.message));
+    } else {
+      report(where, key, std::move(problem.message));
+    }
+  }
 }
 
 void Loader::load_local(const Section& s) {
@@ -971,6 +1037,7 @@ std::string ConfigError::to_string() const {
   std::string text = file;
   if (line > 0) text += fmt::format(":{}:{}", line, column);
   text += ": ";
+  if (warning) text += "warning: ";
   if (!key.empty()) text += key + ": ";  // a syntax error has no key
   return text + message;
 }
@@ -1015,6 +1082,21 @@ modem::session::SessionConfig to_session_config(const DaemonConfig& config) {
   s.protocol_version = u.protocol == "3.1" ? 3 : 4;
   if (u.will) s.will = modem::session::Will{u.will->topic, u.will->payload, u.will->qos, u.will->retain};
   s.model = std::string(modem::session::canonical_model(config.modem.model).value_or("auto"));
+
+  const UpstreamTlsConfig& t = u.tls;
+  s.tls.enabled = t.enabled;
+  s.tls.verify_peer = t.verify_peer;
+  s.tls.sni = t.sni;
+  s.tls.version = t.version == "any" ? modem::session::TlsSettings::Version::kAny
+                                     : modem::session::TlsSettings::Version::kTls12;
+  s.tls.ca_pem = t.ca_pem;
+  s.tls.cert_pem = t.cert_pem;
+  s.tls.key_pem = t.key_pem;
+  s.tls.valid_from = t.window.valid_from;
+  s.tls.valid_until = t.window.valid_until;
+  s.tls.valid_from_file = t.window.valid_from_file;
+  s.tls.valid_until_file = t.window.valid_until_file;
+  s.tls.ntp_server = c.ntp_server;
 
   // The upstream side of the in/both rules, as the bridge routes them.
   s.subscriptions = BridgeRules(config.bridges).remote_subscriptions();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "modem/session/session_config.hpp"
+#include "tls_files.hpp"
 
 namespace cellmqttd {
 
@@ -24,6 +25,9 @@ struct CellularConfig {
   std::string password;           // or password_file; never logged
   std::string pdp_type = "ipv4";  // "ipv4" | "ipv6" | "ipv4v6"
   int context_id = 1;
+  // Asked for the time when the module's clock is not valid, so that it can check the broker's
+  // certificate dates (TLS only); the module resolves the name.
+  std::string ntp_server = "pool.ntp.org";
 };
 
 struct WillConfig {
@@ -33,9 +37,29 @@ struct WillConfig {
   bool retain = false;
 };
 
+// [upstream.tls]: TLS to the upstream broker, done by the module's own TLS stack. With enabled =
+// false the rest is not used and no file is read.
+struct UpstreamTlsConfig {
+  bool enabled = false;
+  // As written: a path (relative: to the configuration file's directory) or "credential:<name>"
+  // (a systemd credential); "" when not given.
+  std::string ca_file;    // the CA bundle the server must chain to
+  std::string cert_file;  // the client certificate, for mutual TLS (AWS IoT); with key_file
+  std::string key_file;
+  bool verify_peer = true;      // verify = "peer" (chain and name) | "none" (encrypt only)
+  bool sni = true;              // send the host name
+  std::string version = "1.2";  // "1.2" | "any"
+  // What the module gets: the files as checked on the host (tls_files.hpp), normalised PEM, and
+  // the window every certificate in them is valid in. Filled when enabled.
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;  // never logged
+  tls::ValidityWindow window;
+};
+
 struct UpstreamConfig {
   std::string host;
-  int port = 1883;
+  int port = 1883;                             // 8883 when TLS is on and no port is given
   std::string client_id = "cellmqttd-{imei}";  // {imei} and {iccid} are filled in
   std::optional<std::string> username;
   std::optional<std::string> password;  // or password_file
@@ -43,6 +67,7 @@ struct UpstreamConfig {
   bool clean_session = false;      // the broker keeps our subscriptions and queued commands meanwhile
   std::string protocol = "3.1.1";  // "3.1.1" | "3.1"
   std::optional<WillConfig> will;
+  UpstreamTlsConfig tls;
 };
 
 struct LocalConfig {
@@ -101,16 +126,20 @@ struct ConfigError {
   int column = 0;   // 1-based
   std::string key;  // dotted: "upstream.port", "bridge[2].direction"
   std::string message;
-  // "file:line:column: key: message", the form editors and compilers use
+  bool warning = false;  // worth reading, but the configuration is usable
+  // "file:line:column: key: message" ("file:line:column: warning: key: message"), the form editors
+  // and compilers use
   std::string to_string() const;
 };
 
 struct ConfigResult {
   std::optional<DaemonConfig> config;  // set when there are no errors
   std::vector<ConfigError> errors;     // every error found, not just the first
+  std::vector<ConfigError> warnings;   // to print at --check-config and log at start
 };
 
-// Reads and validates the file at `path`; password_file paths are relative to its directory.
+// Reads and validates the file at `path`; password_file and [upstream.tls] paths are relative to
+// its directory. The TLS files are read and checked too, against the host's clock.
 ConfigResult load_config(const std::string& path);
 // The same, for text already in memory (`source_name` is used in the errors).
 ConfigResult parse_config(std::string_view text, const std::string& source_name,

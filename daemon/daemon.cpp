@@ -149,8 +149,9 @@ int Daemon::run() {
   notifier_.ready(status_line(snapshot()));
   if (notifier_.watchdog_interval()) watchdog();
 
-  log_->info("running: bridging {}:{} to {}:{} through the cellular module", config_.local.host,
-             config_.local.port, config_.upstream.host, config_.upstream.port);
+  log_->info("running: bridging {}:{} to {}:{}{} through the cellular module", config_.local.host,
+             config_.local.port, config_.upstream.host, config_.upstream.port,
+             config_.upstream.tls.enabled ? " (TLS)" : "");
   loop_.run();
   return exit_code_;
 }
@@ -422,6 +423,8 @@ void Daemon::reload() {
     notifier_.ready(status_line(snapshot()));
     return;
   }
+  for (const auto& warning : result.warnings)
+    log_->warn("{}", warning.to_string());
   DaemonConfig fresh = std::move(*result.config);
   apply_log_level(fresh.log.level, fresh.log.at_trace, verbose_);
   rules_ = BridgeRules(fresh.bridges);
@@ -435,10 +438,25 @@ void Daemon::reload() {
   config_.spool.overflow = fresh.spool.overflow;
   config_.status.interval_s = fresh.status.interval_s;
   log_->info(
-      "reloaded: {} bridge rule(s), log level {}; changes to [modem], [cellular], [upstream], [local], the "
-      "spool path and the status topic take effect after a restart",
-      rules_.rules().size(), config_.log.level);
+      "reloaded: {} bridge rule(s), log level {}{}; other changes to [modem], [cellular], [upstream], "
+      "[local], "
+      "the spool path and the status topic take effect after a restart",
+      rules_.rules().size(), config_.log.level, reload_tls(fresh));
   notifier_.ready(status_line(snapshot()));
+}
+
+// The files [upstream.tls] names were read and checked again by load_config (a renewed
+// certificate, a rotated key: a reload is how they reach the module without a restart); files
+// that fail the checks failed the whole reload above, so the running settings stay. The session
+// compares and reconnects only when something changed. Switching TLS on or off also changes the
+// port and what the broker expects, so that waits for a restart, like the rest of [upstream].
+std::string Daemon::reload_tls(const DaemonConfig& fresh) {
+  if (fresh.upstream.tls.enabled != config_.upstream.tls.enabled)
+    return fmt::format("; TLS stays {} until a restart", config_.upstream.tls.enabled ? "on" : "off");
+  config_.upstream.tls = fresh.upstream.tls;
+  config_.cellular.ntp_server = fresh.cellular.ntp_server;
+  if (session_) session_->set_tls(to_session_config(config_).tls);
+  return config_.upstream.tls.enabled ? ", the TLS files and settings applied" : "";
 }
 
 void Daemon::shutdown() {

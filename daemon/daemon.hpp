@@ -61,6 +61,7 @@ class Daemon {
   void watchdog();
   // signals
   void reload();
+  std::string reload_tls(const DaemonConfig& fresh);  // what it did, for the reload's log line
   void shutdown();
 
   StatusSnapshot snapshot() const;

@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "logging.hpp"
+#include "modem/log.hpp"
 #include "modem/session/dialects.hpp"
 #include "modem/transport/event_loop.hpp"
 
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
   }
 
   auto loaded = cellmqttd::load_config(config_path);
+  if (check_only || !loaded.config) {
+    for (const auto& warning : loaded.warnings)
+      std::fprintf(stderr, "%s\n", warning.to_string().c_str());
+  }
   if (!loaded.config) {
     for (const auto& error : loaded.errors)
       std::fprintf(stderr, "%s\n", error.to_string().c_str());
@@ -82,6 +87,9 @@ int main(int argc, char** argv) {
     return cellmqttd::kExitOk;
   }
   cellmqttd::setup_logging(loaded.config->log.level, loaded.config->log.at_trace, verbose);
+  // At start they go to the journal, where a service's problems are looked for.
+  for (const auto& warning : loaded.warnings)
+    modem::logger("main")->warn("{}", warning.to_string());
   modem::SteadyClock clock;
   modem::EventLoop loop(clock);
   cellmqttd::Daemon daemon(loop, std::move(*loaded.config), config_path, verbose);

@@ -10,6 +10,7 @@
 // document): the daemon publishes those after subscribing on the same connection, so its
 // subscriptions are in place by then.
 #include "daemon_e2e.hpp"
+#include "support/test_pki.hpp"
 
 namespace {
 
@@ -699,6 +700,60 @@ TEST_F(DaemonE2E, SighupAppliesNewRulesWithoutDroppingTheSessionAndKeepsThemOnAB
   // Without WATCHDOG_USEC there is no watchdog to feed.
   for (const auto& n : daemon_->notifications())
     EXPECT_EQ(n.find("WATCHDOG=1"), std::string::npos) << n;
+}
+
+// [upstream.tls] on SIGHUP (issue 12): the files are read and checked again, and files that fail
+// leave the running settings alone; switching TLS on waits for a restart (it changes the port and
+// what the broker expects), and the cellular session is not dropped for any of it.
+TEST_F(DaemonE2E, SighupChecksTheTlsFilesAndKeepsTheRunningSettingsWhenTheyFail) {
+  const auto s = settings({{"a/#", "out", 1, "", "up/"}});
+  start_daemon(s);
+  watch_status();
+  ASSERT_TRUE(wait_state("1"));
+  const std::string stats_before = sim().control("stats");
+
+  const test_support::TestCa ca("Broker Root");
+  test_support::CertificateOptions old;
+  old.common_name = "Old Root";
+  old.not_before = -std::chrono::hours(48);
+  old.not_after = -std::chrono::hours(24);
+  const std::string ca_path = daemon_->dir() + "/ca.pem";
+  test_support::write_file(ca_path, ca.issue(old).cert_pem);
+  const std::string with_tls = test_support::daemon_config_toml(s, daemon_->spool_path()) +
+                               "\n[upstream.tls]\nenabled = true\nca_file = \"ca.pem\"\n";
+  daemon_->rewrite_config_text(with_tls);
+  const int ca_line = static_cast<int>(std::count(with_tls.begin(), with_tls.end(), '\n'));  // the last
+
+  auto reload = [&] {
+    const std::size_t n = daemon_->notifications().size();
+    daemon_->signal(SIGHUP);
+    const auto reloading = daemon_->wait_for_notification("RELOADING=1", n);
+    return reloading && daemon_->wait_for_notification("READY=1", *reloading + 1);
+  };
+  std::size_t mark = daemon_->log_size();
+  ASSERT_TRUE(reload());
+  ASSERT_TRUE(daemon_->wait_for_log("keeping the running one", mark)) << daemon_->log();
+  const std::string expired = daemon_->config_path() + ":" + std::to_string(ca_line) +
+                              ":1: upstream.tls.ca_file: " + ca_path +
+                              ": the certificate \"Old Root\" expired on ";
+  EXPECT_NE(daemon_->log().find(expired, mark), std::string::npos) << "no \"" << expired << "\" in\n"
+                                                                   << daemon_->log().substr(mark);
+
+  // A good file: accepted, but TLS is switched on only by a restart.
+  test_support::write_file(ca_path, ca.cert_pem());
+  mark = daemon_->log_size();
+  ASSERT_TRUE(reload());
+  ASSERT_TRUE(daemon_->wait_for_log("; TLS stays off until a restart;", mark)) << daemon_->log().substr(mark);
+
+  MqttTestClient cloud;
+  cloud.connect(upstream_.port(), "cloud-watch");
+  cloud.subscribe("up/#", 1);
+  MqttTestClient pub;
+  pub.connect(local_.port(), "local-app");
+  pub.publish("a/1", "still bridged", 1);
+  ASSERT_TRUE(wait_for_topic(cloud, "up/a/1"));
+  const std::string stats_after = sim().control("stats");
+  EXPECT_EQ(stat(stats_after, "AT+QMTOPEN"), stat(stats_before, "AT+QMTOPEN")) << stats_after;
 }
 
 // ---- systemd -----------------------------------------------------------------------------------
