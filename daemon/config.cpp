@@ -538,10 +538,12 @@ ConfigResult Loader::load(std::string_view text) {
     load_status(top.child("status"));
     load_log(top.child("log"));
   }
+  const auto tls_file = [](const ConfigError& e) { return e.tls_file; };
+  const bool usable = std::all_of(errors_.begin(), errors_.end(), tls_file);
   // The backstop: the session refuses to start on anything check_session_config finds. The checks
-  // above should have found all of it, with a better position; run only when they found nothing,
-  // so that one mistake is not reported twice.
-  if (errors_.empty()) {
+  // above should have found all of it, with a better position; run only when they found nothing
+  // else, so that one mistake is not reported twice.
+  if (usable) {
     for (auto& problem : modem::session::check_session_config(to_session_config(config_))) {
       if (upstream_where_) {
         report(*upstream_where_, "upstream", std::move(problem));
@@ -562,7 +564,7 @@ ConfigResult Loader::load(std::string_view text) {
     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
   });
   ConfigResult result;
-  if (errors_.empty()) result.config = std::move(config_);
+  if (std::all_of(errors_.begin(), errors_.end(), tls_file)) result.config = std::move(config_);
   result.errors = std::move(errors_);
   result.warnings = std::move(warnings_);
   return result;
@@ -885,6 +887,7 @@ void Loader::load_tls(const Section& s) {
       warn(where, key, std::move(problem.message));
     } else {
       report(where, key, std::move(problem.message));
+      errors_.back().tls_file = true;
     }
   }
 }
@@ -1058,6 +1061,11 @@ ConfigResult load_config(const std::string& path) {
 ConfigResult parse_config(std::string_view text, const std::string& source_name,
                           const std::string& base_dir) {
   return Loader(source_name, base_dir).load(text);
+}
+
+bool only_tls_file_errors(const ConfigResult& result) {
+  return !result.errors.empty() && std::all_of(result.errors.begin(), result.errors.end(),
+                                               [](const ConfigError& e) { return e.tls_file; });
 }
 
 modem::session::SessionConfig to_session_config(const DaemonConfig& config) {

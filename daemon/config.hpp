@@ -127,15 +127,20 @@ struct ConfigError {
   std::string key;  // dotted: "upstream.port", "bridge[2].direction"
   std::string message;
   bool warning = false;  // worth reading, but the configuration is usable
+  // A TLS file (its contents, mode, or reading it) is the problem, not the configuration: a
+  // certificate renewed wrongly must not stop the local side and the spool, so the daemon runs
+  // without an upstream connection until the file is fixed (--check-config still fails).
+  bool tls_file = false;
   // "file:line:column: key: message" ("file:line:column: warning: key: message"), the form editors
   // and compilers use
   std::string to_string() const;
 };
 
 struct ConfigResult {
-  std::optional<DaemonConfig> config;  // set when there are no errors
-  std::vector<ConfigError> errors;     // every error found, not just the first
-  std::vector<ConfigError> warnings;   // to print at --check-config and log at start
+  // Set when there are no errors, or when every error is a tls_file one.
+  std::optional<DaemonConfig> config;
+  std::vector<ConfigError> errors;    // every error found, not just the first
+  std::vector<ConfigError> warnings;  // to print at --check-config and log at start
 };
 
 // Reads and validates the file at `path`; password_file and [upstream.tls] paths are relative to
@@ -147,5 +152,7 @@ ConfigResult parse_config(std::string_view text, const std::string& source_name,
 
 // The session's part of the configuration.
 modem::session::SessionConfig to_session_config(const DaemonConfig& config);
+// Whether every error of `result` is about a TLS file (and there is at least one).
+bool only_tls_file_errors(const ConfigResult& result);
 
 }  // namespace cellmqttd

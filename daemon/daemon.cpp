@@ -76,6 +76,8 @@ Daemon::Daemon(modem::EventLoop& loop, DaemonConfig config, std::string config_p
       log_(modem::logger("main")),
       rules_(config_.bridges),
       modem_backoff_(ms::BackoffConfig{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, 0.2}),
+      // A file is fixed by a person: look again soon at first, then every few minutes.
+      tls_files_backoff_(ms::BackoffConfig{std::chrono::seconds(10), std::chrono::minutes(5), 2.0, 0.2}),
       spool_drop_log_(loop,
                       [this](std::uint64_t n) {
                         log_->warn(
@@ -142,7 +144,11 @@ int Daemon::run() {
   local_->set_subscriptions(rules_.local_subscriptions());
   local_->start();
 
-  open_modem();
+  if (tls_file_errors_.empty()) {
+    open_modem();
+  } else {
+    wait_for_tls_files();
+  }
 
   loop_.call_after(std::chrono::seconds(std::max(1, config_.status.interval_s)),
                    [this] { periodic_status(); });
@@ -206,6 +212,54 @@ void Daemon::open_modem() {
     exit_code_ = kExitConfig;
     loop_.stop();
   }
+}
+
+void Daemon::wait_for_tls_files() {
+  for (const auto& error : tls_file_errors_)
+    log_->error("{}", error.to_string());
+  no_module_reason_ = "TLS cannot start: " + tls_file_errors_.front().message;
+  if (tls_file_errors_.size() > 1)
+    no_module_reason_ += fmt::format(" (and {} more)", tls_file_errors_.size() - 1);
+  no_module_.tls.emplace();
+  no_module_.tls->last_error = no_module_reason_;
+  status_changed();
+  const auto wait = tls_files_backoff_.next();
+  log_->error(
+      "TLS cannot start until the file is fixed; messages wait in the spool; looking again in {:.0f} s "
+      "(or at SIGHUP)",
+      std::chrono::duration<double>(wait).count());
+  if (tls_files_timer_) loop_.cancel(*tls_files_timer_);
+  tls_files_timer_ = loop_.call_after(wait, [this] {
+    tls_files_timer_.reset();
+    check_tls_files_again();
+  });
+}
+
+void Daemon::check_tls_files_again() {
+  auto result = load_config(config_path_);
+  if (!result.config) {
+    log_->error("{} has {} error(s) now; still waiting for usable TLS files", config_path_,
+                result.errors.size());
+    return wait_for_tls_files();
+  }
+  if (result.errors.empty()) {
+    // Fixed: these settings are the ones the session starts with.
+    config_.upstream.tls = result.config->upstream.tls;
+    config_.cellular.ntp_server = result.config->cellular.ntp_server;
+  }
+  apply_tls_file_errors(std::move(result.errors));
+}
+
+void Daemon::apply_tls_file_errors(std::vector<ConfigError> errors) {
+  tls_file_errors_ = std::move(errors);
+  if (!tls_file_errors_.empty()) return wait_for_tls_files();
+  if (tls_files_timer_) loop_.cancel(*tls_files_timer_);
+  tls_files_timer_.reset();
+  tls_files_backoff_.reset();
+  no_module_.tls.reset();
+  no_module_reason_.clear();
+  log_->info("the TLS files are usable now");
+  loop_.call_after(modem::Duration::zero(), [this] { open_modem(); });
 }
 
 void Daemon::retry_modem(const std::string& why) {
@@ -423,6 +477,22 @@ void Daemon::reload() {
     notifier_.ready(status_line(snapshot()));
     return;
   }
+  if (!result.errors.empty()) {
+    // Only TLS files are wrong (ConfigError::tls_file). Waiting for them: this is the new word on
+    // them. Running: the running TLS settings stay, like any failed reload.
+    if (!tls_file_errors_.empty()) {
+      if (tls_files_timer_) loop_.cancel(*tls_files_timer_);
+      tls_files_timer_.reset();
+      apply_tls_file_errors(std::move(result.errors));
+    } else {
+      for (const auto& error : result.errors)
+        log_->error("{}", error.to_string());
+      log_->error("the new configuration's TLS files have {} problem(s); keeping the running one",
+                  result.errors.size());
+    }
+    notifier_.ready(status_line(snapshot()));
+    return;
+  }
   for (const auto& warning : result.warnings)
     log_->warn("{}", warning.to_string());
   DaemonConfig fresh = std::move(*result.config);
@@ -442,6 +512,11 @@ void Daemon::reload() {
       "[local], "
       "the spool path and the status topic take effect after a restart",
       rules_.rules().size(), config_.log.level, reload_tls(fresh));
+  if (!tls_file_errors_.empty()) {
+    if (tls_files_timer_) loop_.cancel(*tls_files_timer_);
+    tls_files_timer_.reset();
+    apply_tls_file_errors({});  // the files are fixed: the module starts
+  }
   notifier_.ready(status_line(snapshot()));
 }
 

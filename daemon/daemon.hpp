@@ -40,6 +40,10 @@ class Daemon {
 
   // Runs until SIGTERM or SIGINT; returns the exit code.
   int run();
+  // Problems of the TLS files found when the configuration was read (ConfigError::tls_file), given
+  // before run(): the daemon then runs its local side and spool without an upstream connection,
+  // reports why, and looks at the files again after a backoff and at every SIGHUP.
+  void set_tls_file_errors(std::vector<ConfigError> errors) { tls_file_errors_ = std::move(errors); }
 
  private:
   class Signals;
@@ -48,6 +52,9 @@ class Daemon {
   void open_modem();
   void retry_modem(const std::string& why);
   void modem_lost(const std::string& why);
+  void wait_for_tls_files();     // logs why TLS cannot start, reports it, looks again later
+  void check_tls_files_again();  // reads the configuration again: fixed files start the module
+  void apply_tls_file_errors(std::vector<ConfigError> errors);
   // bridging
   void on_local_message(const LocalMessage& message);
   bool after_local_read();
@@ -83,7 +90,10 @@ class Daemon {
   std::unique_ptr<modem::session::MqttSession> session_;
   modem::session::Backoff modem_backoff_;
   modem::session::ModuleInfo no_module_;
-  std::string no_module_reason_;  // the last reason open_modem() failed, until it succeeds
+  std::string no_module_reason_;              // the last reason open_modem() failed, until it succeeds
+  std::vector<ConfigError> tls_file_errors_;  // non-empty: the module waits for usable TLS files
+  modem::session::Backoff tls_files_backoff_;
+  std::optional<modem::EventLoop::TimerId> tls_files_timer_;
 
   std::set<std::int64_t> sending_;  // spool ids handed to the session, not yet delivered
   std::int64_t last_sent_id_ = 0;

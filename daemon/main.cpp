@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     for (const auto& warning : loaded.warnings)
       std::fprintf(stderr, "%s\n", warning.to_string().c_str());
   }
-  if (!loaded.config) {
+  if (!loaded.config || (check_only && !loaded.errors.empty())) {
     for (const auto& error : loaded.errors)
       std::fprintf(stderr, "%s\n", error.to_string().c_str());
     std::fprintf(stderr, "cellmqttd: %zu error(s) in %s\n", loaded.errors.size(), config_path.c_str());
@@ -93,5 +93,6 @@ int main(int argc, char** argv) {
   modem::SteadyClock clock;
   modem::EventLoop loop(clock);
   cellmqttd::Daemon daemon(loop, std::move(*loaded.config), config_path, verbose);
+  daemon.set_tls_file_errors(loaded.errors);  // the only errors left, if any: TLS waits for them
   return daemon.run();
 }

@@ -195,6 +195,7 @@ std::string daemon_config_toml(const DaemonSettings& s, const std::string& spool
     << "[log]\n"
     << "level = " << toml_string(s.log_level) << "\n"
     << "at_trace = " << (s.at_trace ? "true" : "false") << "\n";
+  if (!s.upstream_tls_toml.empty()) t << "\n[upstream.tls]\n" << s.upstream_tls_toml;
   return t.str();
 }
 

@@ -46,6 +46,9 @@ struct DaemonSettings {
   int status_interval_s = 60;
   std::string log_level = "debug";
   bool at_trace = false;  // the AT traffic in the log (with log_level "trace")
+  // [upstream.tls] (TLS tests): its key = value lines; empty: no such section. File paths in it
+  // are relative to the daemon's temp dir (DaemonProcess::dir()), where the test writes them.
+  std::string upstream_tls_toml;
 };
 
 // The TOML text for `settings`, with the spool at `spool_path`.

@@ -47,7 +47,8 @@ std::string to_pem(BIO* bio) {
 
 std::string key_pem(EVP_PKEY* key) {
   BIO* bio = BIO_new(BIO_s_mem());
-  if (!PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr)) fail("PEM_write_bio_PrivateKey");
+  if (!PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr))
+    fail("PEM_write_bio_PrivateKey");
   return to_pem(bio);
 }
 
@@ -77,8 +78,8 @@ CertPtr make_cert(EVP_PKEY* key, const std::string& common_name, std::chrono::se
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), static_cast<long>(not_after.count()));
   X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
   return cert;
 }
 
@@ -110,7 +111,8 @@ Credential TestCa::issue(const CertificateOptions& options) const {
   X509_set_issuer_name(cert.get(), X509_get_subject_name(keys_->cert.get()));
   add_extension(cert.get(), keys_->cert.get(), NID_basic_constraints, "CA:FALSE");
   add_extension(cert.get(), keys_->cert.get(), NID_authority_key_identifier, "keyid");
-  add_extension(cert.get(), keys_->cert.get(), NID_ext_key_usage, options.client ? "clientAuth" : "serverAuth");
+  add_extension(cert.get(), keys_->cert.get(), NID_ext_key_usage,
+                options.client ? "clientAuth" : "serverAuth");
   if (!options.alt_names.empty()) {
     std::string san;
     for (const std::string& alt : options.alt_names) {
@@ -129,7 +131,8 @@ std::string make_private_key_pem() {
   return key_pem(key.get());
 }
 
-std::filesystem::path write_file(const std::filesystem::path& path, const std::string& contents, unsigned mode) {
+std::filesystem::path write_file(const std::filesystem::path& path, const std::string& contents,
+                                 unsigned mode) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

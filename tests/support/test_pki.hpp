@@ -15,7 +15,7 @@ namespace test_support {
 struct CertificateOptions {
   std::string common_name = "cellmqtt test";
   // subjectAltName entries: "localhost" (a DNS name) or "127.0.0.1" (an IP address).
-  std::vector<std::string> alt_names;
+  std::vector<std::string> alt_names = {};
   // Validity relative to now.
   std::chrono::seconds not_before = -std::chrono::hours(1);
   std::chrono::seconds not_after = std::chrono::hours(24 * 30);
