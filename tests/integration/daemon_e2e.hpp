@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -428,6 +429,14 @@ inline test_support::BrokerOptions persistent_broker() {
 }
 
 // ---- the rig -----------------------------------------------------------------------------------
+
+// A parameter's words as a test name ("module mute for 8 s" -> "module_mute_for_8_s").
+inline std::string test_name(std::string_view words) {
+  std::string name;
+  for (const char c : words)
+    name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
 
 class DaemonE2E : public ::testing::Test {
  protected:

@@ -3,7 +3,6 @@
 // down, byte-exact. The daemon's model is left at "auto", and ctest runs this suite against every
 // modemsim personality (tests/integration/CMakeLists.txt), so it is also the proof that a module
 // of each family is recognised and driven through the same seam (issue 11).
-#include <cctype>
 
 #include "daemon_e2e.hpp"
 
@@ -131,11 +130,6 @@ INSTANTIATE_TEST_SUITE_P(
         FaultStep{.name = "answers split byte by byte", .controls = {"split 1"}, .drops_session = false},
         // Longer than the AT timeouts the publish after it runs into.
         FaultStep{.name = "module mute for 8 s", .controls = {"mute 8000"}, .revealed_by_publish = true}),
-    [](const auto& info) {
-      std::string name;
-      for (const char c : info.param.name)
-        name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-      return name;
-    });
+    [](const auto& info) { return test_name(info.param.name); });
 
 }  // namespace

@@ -264,20 +264,10 @@ bool MqttSession::handle_in_any_state(Event event, const std::string& detail) {
       return true;
     case Event::kPdpDeactivated:
       info_.pdp_active = false;
-      switch (state_) {
-        case State::kCleaningUp:
-        case State::kSecuring:
-        case State::kConfiguringMqtt:
-        case State::kOpening:
-        case State::kConnecting:
-        case State::kSubscribing:
-        case State::kReady:
-          session_lost("the network deactivated the PDP context");
-          recover(Rung::kCyclePdp, "the network deactivated the PDP context");
-          return true;
-        default:
-          return false;
-      }
+      if (!past_the_data_connection()) return false;
+      session_lost("the network deactivated the PDP context");
+      recover(Rung::kCyclePdp, "the network deactivated the PDP context");
+      return true;
     default:
       return false;
   }
@@ -712,6 +702,17 @@ void MqttSession::set_tls(TlsSettings tls) {
     info_.tls.emplace();
   }
   if (observer_.info_changed) observer_.info_changed();
+  if (!past_the_data_connection()) {
+    log_->info("the TLS settings changed; the next connection uses them");
+    return;  // every later bring-up passes the securing stage with the new settings
+  }
+  // Files go up only at the securing stage, so the connection is made again; only the files that
+  // changed are uploaded (the dialect compares them with what the module has).
+  session_lost("the TLS settings changed");
+  recover(Rung::kReopen, "the TLS settings changed; connecting again with them", false);
+}
+
+bool MqttSession::past_the_data_connection() const {
   switch (state_) {
     case State::kCleaningUp:
     case State::kSecuring:
@@ -720,14 +721,9 @@ void MqttSession::set_tls(TlsSettings tls) {
     case State::kConnecting:
     case State::kSubscribing:
     case State::kReady:
-      // Files go up only at the securing stage, so the connection is made again; only the files
-      // that changed are uploaded (the dialect compares them with what the module has).
-      session_lost("the TLS settings changed");
-      recover(Rung::kReopen, "the TLS settings changed; connecting again with them", false);
-      return;
+      return true;
     default:
-      log_->info("the TLS settings changed; the next connection uses them");
-      return;  // every later bring-up passes the securing stage with the new settings
+      return false;
   }
 }
 

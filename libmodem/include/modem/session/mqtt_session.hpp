@@ -112,6 +112,8 @@ class MqttSession {
   State entry_state(Rung rung) const;
   void session_lost(const std::string& why);
   void session_closed(const SessionClosed& closed);
+  // From the clean-up to Ready: the stages that stand on the data connection.
+  bool past_the_data_connection() const;
   void log_tls_ready();
   void note_tls_failure(const Failure& failure);  // into ModuleInfo::tls for the status
 
