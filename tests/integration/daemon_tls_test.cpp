@@ -123,6 +123,9 @@ class DaemonTlsTraffic : public DaemonTls, public ::testing::WithParamInterface<
 TEST_P(DaemonTlsTraffic, Carries500UpAnd20DownByteExactThroughAQmtstatFaultAndAReboot) {
   const bool mutual = GetParam();
   start_tls_broker(mutual);
+  // A round trip of 30 ms keeps publishes in flight when the faults hit (at zero they can find an
+  // idle session).
+  sim({"--rtt-ms", "30"});
   MqttTestClient cloud;
   cloud.connect(upstream_.port(), "cloud-watch", std::nullopt, std::nullopt, true, cloud_tls(mutual));
   cloud.subscribe("gw1/up/#", 1);
