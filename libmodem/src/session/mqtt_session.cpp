@@ -110,9 +110,9 @@ void MqttSession::arm_timer(Duration delay) {
 }
 
 void MqttSession::leave(State state) {
-  if (state_timer_) {
-    loop_.cancel(*state_timer_);
-    state_timer_.reset();
+  for (auto* timer : {&state_timer_, &poll_timer_}) {
+    if (*timer) loop_.cancel(**timer);
+    timer->reset();
   }
   if (state == State::kReady) {
     for (auto* timer : {&health_timer_, &stable_timer_}) {
@@ -317,6 +317,7 @@ void MqttSession::handle(Event event, const std::string&) {
         if (gpp::is_registered(info_.registration)) return transition(State::kActivatingPdp);
         log_->info("waiting for network registration ({})", gpp::describe_registration(info_.registration));
         arm_timer(config_.registration_timeout);
+        poll_registration(kRegistrationPollFirst);
         return;
       }
       if (event == Event::kRegistered) return transition(State::kActivatingPdp);
@@ -578,18 +579,26 @@ void MqttSession::identified() {
   if (observer_.info_changed) observer_.info_changed();
 }
 
+namespace {
+
+// An answer to AT+CxREG? into ModuleInfo::registration: a packet-switched registration wins over
+// one that is not (two queries, EPS and GPRS, may disagree).
+std::optional<Failure> record_registration(const at::Result& r, ModuleInfo& info) {
+  for (const auto& line : r.lines) {
+    const auto status = gpp::parse_registration_read(line);
+    if (!status || status->kind == gpp::Registration::kCs) continue;
+    if (gpp::is_registered(status->stat) || !gpp::is_registered(info.registration))
+      info.registration = status->stat;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Script MqttSession::registering_script() {
   // Data needs the packet-switched registration (the dialect says which: EPS, else GPRS); +CREG
   // (circuit-switched) is enabled too, for the log.
-  auto record = [](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {
-    for (const auto& line : r.lines) {
-      const auto status = gpp::parse_registration_read(line);
-      if (!status || status->kind == gpp::Registration::kCs) continue;
-      if (gpp::is_registered(status->stat) || !gpp::is_registered(info.registration))
-        info.registration = status->stat;
-    }
-    return std::nullopt;
-  };
+  const auto record = &record_registration;
   info_.registration = 0;
   Script steps = {optional_step(gpp::enable_registration_urcs(gpp::Registration::kCs))};
   for (const auto kind : {gpp::Registration::kGprs, gpp::Registration::kEps}) {
@@ -600,6 +609,33 @@ Script MqttSession::registering_script() {
   for (const auto kind : dialect_->caps().registrations)
     steps.push_back({gpp::query_registration(kind), record});
   return steps;
+}
+
+// Waiting to be registered, the session does not rely on the +CxREG URC alone: a module may lose
+// it or send it to another port (field-notes.md 2.5), and the 120 s timeout would then cycle a
+// radio that was registered all along. Zephyr's modem_cellular polls in its await-registered state
+// for the same reason. AT+CxREG? costs serial bytes only; the period starts short and backs off.
+void MqttSession::poll_registration(Duration wait) {
+  const auto generation = generation_;
+  poll_timer_ = loop_.call_after(wait, [this, generation, wait] {
+    poll_timer_.reset();
+    if (generation != generation_ || state_ != State::kRegistering) return;
+    const auto& kinds = dialect_->caps().registrations;
+    auto left = std::make_shared<std::size_t>(kinds.size());
+    for (const auto kind : kinds) {
+      channel_.submit(gpp::query_registration(kind), [this, generation, left, wait](const at::Result& r) {
+        if (generation != generation_) return;
+        record_registration(r, info_);
+        if (--*left > 0) return;
+        if (gpp::is_registered(info_.registration)) {
+          log_->info("registered ({}), found by polling: the registration URC did not come",
+                     gpp::describe_registration(info_.registration));
+          return post(Event::kRegistered);
+        }
+        poll_registration(std::min<Duration>(wait * 2, kRegistrationPollMax));
+      });
+    }
+  });
 }
 
 void MqttSession::query_health() {

@@ -190,6 +190,34 @@ TEST_F(SessionLadder, NotRegisteredInTimeCyclesTheRadioAndARegistrationGoesOn) {
   EXPECT_EQ(h.module.count("AT+CFUN=0"), 1u);
 }
 
+// Issue 14: a lost +CEREG (or one sent to another port, field-notes.md 2.5) costs seconds, not the
+// registration timeout and a radio cycle.
+TEST_F(SessionLadder, ALostRegistrationUrcCostsSecondsNotTheTimeout) {
+  h.config.registration_timeout = 120s;
+  h.module.on("AT+CEREG?", test_support::ok_reply("+CEREG: 2,2"));  // searching
+  ASSERT_TRUE(h.start());
+  h.advance(5s);
+  ASSERT_EQ(h.session->state(), State::kRegistering);
+  // Registered now, but the module says nothing about it.
+  h.module.on("AT+CEREG?", test_support::ok_reply("+CEREG: 2,1,\"00AA\",\"00000B01\",7"));
+  const auto registered_at = h.clock.now();
+  ASSERT_TRUE(h.run_until_ready(1min));
+  // The poll's period had grown to 8 s by then; at most one period after the module registered.
+  EXPECT_LE(h.clock.now() - registered_at, 9s);
+  EXPECT_EQ(h.module.count("AT+CFUN"), 0u);
+}
+
+TEST_F(SessionLadder, TheRegistrationPollBacksOffAndCostsAFewQueries) {
+  h.config.registration_timeout = 120s;
+  h.module.on("AT+CEREG?", test_support::ok_reply("+CEREG: 2,2"));
+  ASSERT_TRUE(h.start());
+  h.advance(119s);
+  // The bring-up's own query, then polls 2, 4, 8, 16, 30 and 30 s apart (at 2, 6, 14, 30, 60 and
+  // 90 s): 7 queries before the timeout, not one a second.
+  EXPECT_EQ(h.module.count("AT+CEREG?"), 7u);
+  EXPECT_EQ(h.session->state(), State::kRegistering);
+}
+
 TEST_F(SessionLadder, AMissingSimSaysWhatToDoAndIsAskedAgainWithoutClimbing) {
   test_support::LogCapture log("session", spdlog::level::info);
   h.module.on("AT+CPIN?", "\r\n+CME ERROR: 10\r\n");

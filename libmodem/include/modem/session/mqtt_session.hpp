@@ -39,6 +39,10 @@ namespace modem::session {
 
 class MqttSession {
  public:
+  // The registration poll's period (poll_registration): 2 s, doubling to 30 s.
+  static constexpr Duration kRegistrationPollFirst = std::chrono::seconds(2);
+  static constexpr Duration kRegistrationPollMax = std::chrono::seconds(30);
+
   MqttSession(at::Channel& channel, EventLoop& loop, SessionConfig config, SessionObserver observer = {});
   // A session that drives `dialect` whatever config.model says, and never swaps it for what the
   // module reports: a dialect outside the registry (the tests' fake one).
@@ -103,6 +107,7 @@ class MqttSession {
   Script standard_ids_script();
   bool module_known() const;
   Script registering_script();
+  void poll_registration(Duration wait);  // AT+CxREG? after `wait`, until registered (backing off)
   void choose_dialect();
   void identified();
   void query_health();
@@ -142,6 +147,7 @@ class MqttSession {
   std::uint64_t generation_ = 0;  // bumped on every transition: results of an earlier state are ignored
   std::optional<EventLoop::TimerId> state_timer_;
   std::optional<EventLoop::TimerId> health_timer_;
+  std::optional<EventLoop::TimerId> poll_timer_;  // the registration poll, while kRegistering
   std::optional<EventLoop::TimerId> stable_timer_;
   State resume_ = State::kProbing;  // where kWaiting goes when its backoff is over
   bool mqtt_opened_ = false;        // the open succeeded in this attempt: a close report is now real
