@@ -194,6 +194,16 @@ class FakeDialect final : public ms::Dialect {
     return plain(fmt::format("AT+FXUNSUB={},\"{}\"", msgid, filters.empty() ? "" : filters.front()));
   }
   at::Command disconnect(const SessionConfig&) const override { return plain("AT+FXDISC"); }
+  // AT+FXSTATE?: "+FXSTATE: 0" when the module's client is gone; any other answer means alive.
+  Step connection_alive(const SessionConfig&) const override {
+    at::Command query = plain("AT+FXSTATE?");
+    query.response_prefixes = {"+FXSTATE:"};
+    return {std::move(query), [](const at::Result& r, ModuleInfo&) -> std::optional<Failure> {
+              if (ms::first_line(r) != "+FXSTATE: 0") return std::nullopt;
+              return ms::failure(Failure::Kind::kConnectFailed, "the fake module's client is gone");
+            }};
+  }
+
   Script health() const override {
     return {
         {modem::gpp::signal_quality(), [](const at::Result& r, ModuleInfo& info) -> std::optional<Failure> {

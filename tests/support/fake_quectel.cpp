@@ -32,6 +32,7 @@ FakeQuectel::FakeQuectel(ScriptedStream& stream) : FakeModule(stream) {
     const auto f = command_fields(c);
     return ok() + fmt::format("\r\n+QMTUNS: {},{},0\r\n", field_number(f, 0), field_number(f, 1));
   });
+  on("AT+QMTCONN?", ok("+QMTCONN: 0,3"));  // connected (a test that drops it overrides this)
   on("AT+CSQ", ok("+CSQ: 24,0"));
   on("AT+COPS?", ok("+COPS: 0,0,\"CHINA MOBILE\",7"));
   on("AT+QNWINFO", ok("+QNWINFO: \"FDD LTE\",\"46000\",\"LTE BAND 3\",1650"));

@@ -130,7 +130,9 @@ void AtServer::process_next() {
       current_->error();
       continue;
     }
-    ++commands_by_name_["AT" + parsed->name];
+    // A read ("AT+QMTCONN?", a state query) is counted apart from the command it reads, so a test
+    // counting connects or opens does not count the session's queries.
+    ++commands_by_name_["AT" + parsed->name + (parsed->form == AtCommandLine::Form::kRead ? "?" : "")];
     const auto keep = current_;
     handling_input_ = true;
     personality_->handle(*parsed, keep);

@@ -213,6 +213,10 @@ at::Command mqtt_open(int client, const std::string& host, int port) {
   return c;
 }
 
+at::Command mqtt_connection_state() {
+  return with_prefix("AT+QMTCONN?", "+QMTCONN:");
+}
+
 at::Command mqtt_close(int client) {
   at::Command c = make("AT+QMTCLOSE=" + num(client), kAckTimeout);
   c.completion = client_completion("+QMTCLOSE:", client, &parse_qmtclose, kCloseCompletion);

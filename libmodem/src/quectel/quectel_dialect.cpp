@@ -318,6 +318,31 @@ Script QuectelDialect::health() const {
   };
 }
 
+session::Step QuectelDialect::connection_alive(const SessionConfig& c) const {
+  // AT+QMTCONN? (seeds/001 3.3.5): +QMTCONN: <idx>,<state>, 3 = connected; a client that is not
+  // open has no line at all.
+  return {mqtt_connection_state(),
+          [idx = c.client_index](const at::Result& r, ModuleInfo&) -> std::optional<Failure> {
+            if (!r.ok()) return std::nullopt;  // no answer: the channel's own timeouts deal with that
+            for (const auto& line : r.lines) {
+              const auto state = parse_qmtconn_state(line);
+              if (state && state->client == idx) {
+                if (state->state == 3) return std::nullopt;
+                return failure(
+                    Kind::kConnectFailed,
+                    fmt::format("the module's MQTT client {} is not connected (AT+QMTCONN? says state {}), "
+                                "and no +QMTSTAT said so",
+                                idx, state->state));
+              }
+            }
+            return failure(
+                Kind::kConnectFailed,
+                fmt::format("the module's MQTT client {} is closed (AT+QMTCONN? does not list it), and no "
+                            "+QMTSTAT said so",
+                            idx));
+          }};
+}
+
 // ---- publishing and receiving ---------------------------------------------------------------------
 
 at::Command QuectelDialect::publish(const session::PublishRequest& p) const {

@@ -71,6 +71,12 @@ std::optional<ConnectResult> parse_qmtconn(std::string_view line) {
   return r;
 }
 
+std::optional<ConnectionState> parse_qmtconn_state(std::string_view line) {
+  const auto v = client_integers(line, "+QMTCONN:", 2, 2);
+  if (!v || (*v)[1] < 1 || (*v)[1] > 4) return std::nullopt;
+  return ConnectionState{(*v)[0], (*v)[1]};
+}
+
 std::optional<PacketResult> parse_packet_result(std::string_view line) {
   static constexpr std::string_view kPrefixes[] = {"+QMTPUBEX:", "+QMTPUB:", "+QMTSUB:", "+QMTUNS:"};
   for (const std::string_view prefix : kPrefixes) {

@@ -648,9 +648,31 @@ void MqttSession::query_health() {
       if (last && observer_.info_changed) observer_.info_changed();
     });
   }
+  // A quiet link whose close report was lost is found here, within one health interval.
+  check_connection();
   health_timer_ = loop_.call_after(config_.health_interval, [this, generation] {
     health_timer_.reset();
     if (generation == generation_ && state_ == State::kReady) query_health();
+  });
+}
+
+// Issue 14: no close report is load-bearing. The module may lose +QMTSTAT (or send it to another
+// port, field-notes.md 2.5); asking it whether our client is still connected reaches the same
+// conclusion. Asked with every health query and when a publish's result never came.
+void MqttSession::check_connection() {
+  if (state_ != State::kReady || connection_check_pending_) return;
+  connection_check_pending_ = true;
+  const auto generation = generation_;
+  Step step = dialect_->connection_alive(config_);
+  channel_.submit(step.command, [this, generation, check = step.check](const at::Result& r) {
+    connection_check_pending_ = false;
+    if (generation != generation_ || state_ != State::kReady) return;
+    if (auto failure = check(r, info_)) {
+      log_->warn("{}", failure->text);
+      session_lost(failure->text);
+      mqtt_opened_ = false;
+      recover(failure->rung, failure->text, failure->counts);
+    }
   });
 }
 
@@ -854,6 +876,8 @@ Admission MqttSession::publish(const std::string& topic, const std::string& payl
                   [this, key](const at::Result& r) {
                     if (!in_flight_.contains(key)) return;  // already failed with the session
                     finish_publish(key, dialect_->publish_outcome(r));
+                    // No result at all: perhaps the connection is gone and its report was lost.
+                    if (r.code == at::ResultCode::kTimeout) check_connection();
                   });
   return Admission::kAccepted;
 }

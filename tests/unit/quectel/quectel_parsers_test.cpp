@@ -235,5 +235,19 @@ TEST(QuectelParsers, NetworkInfo) {
   EXPECT_EQ(parse_qnwinfo("+QNWINFO: \"eMTC\",\"26202\",LTE BAND 20,6300"), std::nullopt);
 }
 
+TEST(QuectelParsers, ConnectionStateReadsTheFourStates) {
+  // seeds/001 3.3.5: AT+QMTCONN? answers +QMTCONN: <client_idx>,<state>, 1 to 4.
+  const auto connected = parse_qmtconn_state("+QMTCONN: 0,3");
+  ASSERT_TRUE(connected);
+  EXPECT_EQ(connected->client, 0);
+  EXPECT_EQ(connected->state, 3);
+  EXPECT_EQ(parse_qmtconn_state("+QMTCONN: 5,1")->state, 1);
+  EXPECT_FALSE(parse_qmtconn_state("+QMTCONN: 0,0,0"));  // a connect result, not a state
+  EXPECT_FALSE(parse_qmtconn_state("+QMTCONN: 0,5"));
+  EXPECT_FALSE(parse_qmtconn_state("+QMTCONN: 6,3"));
+  EXPECT_EQ(mqtt_connection_state().text, "AT+QMTCONN?");
+  EXPECT_EQ(mqtt_connection_state().response_prefixes, std::vector<std::string>{"+QMTCONN:"});
+}
+
 }  // namespace
 }  // namespace modem::quectel

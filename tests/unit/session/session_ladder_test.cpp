@@ -218,6 +218,37 @@ TEST_F(SessionLadder, TheRegistrationPollBacksOffAndCostsAFewQueries) {
   EXPECT_EQ(h.session->state(), State::kRegistering);
 }
 
+// Issue 14: a close report (+QMTSTAT) that never came. A quiet link is found out by the state
+// query that goes with every health query; a publish whose result never comes leads to one at once.
+TEST_F(SessionLadder, ALostCloseReportIsFoundByTheHealthQueryOnAQuietLink) {
+  h.config.health_interval = 60s;
+  bring_up();
+  h.module.on("AT+FXSTATE?", test_support::ok_reply("+FXSTATE: 0"));  // gone, and nothing said so
+  const auto lost_at = h.clock.now();
+  ASSERT_TRUE(run_until_recoveries(1));
+  EXPECT_LE(h.clock.now() - lost_at, 61s);  // within one health interval
+  EXPECT_EQ(h.rungs.back(), Rung::kReopen);
+  h.module.on("AT+FXSTATE?", test_support::ok_reply("+FXSTATE: 1"));
+  ASSERT_TRUE(h.run_until_ready());
+}
+
+TEST_F(SessionLadder, APublishWhoseResultNeverComesLeadsToAStateQuery) {
+  h.config.health_interval = 10min;  // so only the publish can start the query
+  bring_up();
+  h.module.set_auto_ack(false);
+  h.module.on("AT+FXSTATE?", test_support::ok_reply("+FXSTATE: 0"));
+  std::optional<PublishOutcome> outcome;
+  const auto sent_at = h.clock.now();
+  ASSERT_EQ(h.session->publish("up/t", "x", 1, false, [&](const PublishOutcome& o) { outcome = o; }),
+            Admission::kAccepted);
+  ASSERT_TRUE(run_until_recoveries(1));
+  // The publish's completion timeout (30 s for the fake family), then one query.
+  EXPECT_LE(h.clock.now() - sent_at, 31s);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->status, PublishStatus::kFailed);
+  EXPECT_EQ(h.module.count("AT+FXSTATE?"), 2u);  // one with the first health query, one now
+}
+
 TEST_F(SessionLadder, AMissingSimSaysWhatToDoAndIsAskedAgainWithoutClimbing) {
   test_support::LogCapture log("session", spdlog::level::info);
   h.module.on("AT+CPIN?", "\r\n+CME ERROR: 10\r\n");

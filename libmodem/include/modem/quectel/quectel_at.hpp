@@ -103,6 +103,7 @@ at::Command mqtt_connect(int client, const std::string& client_id, const std::op
                          const std::optional<std::string>& password,
                          bool password_with_username = false);  // +QMTCONN: <idx>,; password masked
 at::Command mqtt_disconnect(int client);                        // +QMTDISC: <idx>,
+at::Command mqtt_connection_state();  // AT+QMTCONN?: +QMTCONN: <idx>,<state> per open client
 // SUB, UNS and PUBEX complete on "+QMT...: <idx>,<msgid>," with a final result (0 or 2): result 1,
 // the retransmission notice sent when <timeout_notice> is 1, is progress and does not complete
 // them (it reaches the URC handlers). Same for +QMTCONN: <idx>,1.
@@ -137,6 +138,11 @@ struct ConnectResult {  // +QMTCONN: <idx>,<result>[,<ret_code>]
   std::optional<int> return_code;
 };
 std::optional<ConnectResult> parse_qmtconn(std::string_view line);
+struct ConnectionState {  // +QMTCONN: <idx>,<state> (AT+QMTCONN?): 1 initial, 2 connecting, 3 connected,
+  int client;             // 4 disconnecting
+  int state;
+};
+std::optional<ConnectionState> parse_qmtconn_state(std::string_view line);
 
 struct PacketResult {  // +QMTSUB / +QMTUNS / +QMTPUBEX / +QMTPUB: <idx>,<msgid>,<result>[,<value>...]
   int client;

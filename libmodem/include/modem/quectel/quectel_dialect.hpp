@@ -37,6 +37,7 @@ class QuectelDialect final : public session::Dialect {
                           const std::vector<std::string>& filters) const override;
   at::Command disconnect(const session::SessionConfig& config) const override;
   session::Script health() const override;
+  session::Step connection_alive(const session::SessionConfig& config) const override;
 
   at::Command publish(const session::PublishRequest& request) const override;
   session::PublishOutcome publish_outcome(const at::Result& result) const override;

@@ -169,6 +169,9 @@ class Dialect {
                                   const std::vector<std::string>& filters) const = 0;
   virtual at::Command disconnect(const SessionConfig& config) const = 0;
   virtual Script health() const = 0;  // signal, operator, access technology into ModuleInfo
+  // Asks the module whether our MQTT client is still connected (AT+QMTCONN? on Quectel): fails
+  // when it is not. What the session asks when a close report may have been lost.
+  virtual Step connection_alive(const SessionConfig& config) const = 0;
 
   // A publish: the command (whose completion is the outcome, not a progress notice), and what
   // its result says.

@@ -111,6 +111,7 @@ class MqttSession {
   void choose_dialect();
   void identified();
   void query_health();
+  void check_connection();  // in Ready: the dialect's "still connected?" query; recovers if not
 
   // recovery
   void recover(Rung at_least, const std::string& reason, bool counts = true);
@@ -150,7 +151,8 @@ class MqttSession {
   std::optional<EventLoop::TimerId> poll_timer_;  // the registration poll, while kRegistering
   std::optional<EventLoop::TimerId> stable_timer_;
   State resume_ = State::kProbing;  // where kWaiting goes when its backoff is over
-  bool mqtt_opened_ = false;        // the open succeeded in this attempt: a close report is now real
+  bool connection_check_pending_ = false;
+  bool mqtt_opened_ = false;  // the open succeeded in this attempt: a close report is now real
   // kIdentifying runs in steps: ATI; AT+CGMI/AT+CGMM when ATI named no module this build knows;
   // then the chosen dialect's identify script.
   enum class IdentifyStep { kAti, kStandardIds, kDialect };
